@@ -1,0 +1,326 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Tripswitch.Controller;
+
+namespace Tripswitch;
+
+/// <summary>
+/// A circuit breaker: stops calling a dependency that keeps failing, lets it recover, and probes it with a bounded
+/// number of test calls before trusting it again.
+/// </summary>
+/// <remarks>
+/// Every <c>Execute</c> overload is a thin wrapper over the two-step primitive <see cref="AcquirePermit"/> /
+/// <see cref="TryAcquirePermit"/> followed by one report on the <see cref="CircuitPermit"/>. The closed-state path
+/// takes no lock. Instances are thread-safe.
+/// </remarks>
+public sealed class CircuitBreaker
+{
+    private readonly CircuitStateMachine _machine;
+
+    /// <summary>Creates a breaker. The options are validated and copied: later changes to them have no effect.</summary>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it and the valid range.</exception>
+    public CircuitBreaker(CircuitBreakerOptions? options = null)
+    {
+        CircuitBreakerOptions copy = options?.Clone() ?? new CircuitBreakerOptions();
+        copy.Validate();
+        _machine = new CircuitStateMachine(copy, RaiseStateChanged);
+    }
+
+    /// <summary>
+    /// Raised after every state change, outside any internal lock, in the order the changes happened. A handler that
+    /// throws does not affect the breaker; keep handlers short, since the thread that delivers them waits for them.
+    /// </summary>
+    public event EventHandler<CircuitTransition>? StateChanged;
+
+    /// <summary>The circuit's name (<see cref="CircuitBreakerOptions.Name"/>).</summary>
+    public string Name => _machine.Name;
+
+    /// <summary>The current state. Reading it moves an open circuit whose open period is over to half-open.</summary>
+    public CircuitState State => _machine.State;
+
+    internal CircuitStateMachine Machine => _machine;
+
+    /// <summary>Acquires a permit for one call, or throws when the circuit rejects it.</summary>
+    /// <returns>The permit; report the call's outcome on it exactly once.</returns>
+    /// <exception cref="CircuitOpenException">The circuit is open, half-open with every probe slot taken, or isolated.</exception>
+    public CircuitPermit AcquirePermit()
+    {
+        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            ThrowRejected(rejection);
+        }
+
+        return permit;
+    }
+
+    /// <summary>Acquires a permit for one call without throwing when the circuit rejects it.</summary>
+    /// <param name="permit">The permit when granted; report the call's outcome on it exactly once.</param>
+    /// <param name="retryAfter">When rejected, how long until the circuit may let a call through (never negative); otherwise zero.</param>
+    /// <returns><see langword="true"/> when the call may proceed.</returns>
+    public bool TryAcquirePermit(out CircuitPermit permit, out TimeSpan retryAfter)
+    {
+        bool granted = _machine.TryAcquire(out permit, out CircuitRejection rejection);
+        retryAfter = rejection.RetryAfter;
+        return granted;
+    }
+
+    /// <summary>Runs <paramref name="action"/> through the circuit.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="action">The call to protect.</param>
+    /// <returns>What <paramref name="action"/> returned.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call; <paramref name="action"/> did not run.</exception>
+    public T Execute<T>(Func<T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        CircuitPermit permit = AcquirePermit();
+        T result;
+        try
+        {
+            result = action();
+        }
+        catch (Exception ex)
+        {
+            permit.RecordException(ex);
+            throw;
+        }
+
+        permit.RecordSuccess();
+        return result;
+    }
+
+    /// <summary>Runs <paramref name="action"/> through the circuit.</summary>
+    /// <param name="action">The call to protect.</param>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call; <paramref name="action"/> did not run.</exception>
+    public void Execute(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        CircuitPermit permit = AcquirePermit();
+        try
+        {
+            action();
+        }
+        catch (Exception ex)
+        {
+            permit.RecordException(ex);
+            throw;
+        }
+
+        permit.RecordSuccess();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> through the circuit, or <paramref name="fallback"/> when the circuit rejects the call
+    /// (and also when the call fails with a handled failure, if <see cref="CircuitBreakerOptions.FallbackOnFailure"/> is set).
+    /// </summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="action">The call to protect.</param>
+    /// <param name="fallback">Gets the reason: the <see cref="CircuitOpenException"/> of the rejection, or the call's failure. Its own exceptions reach the caller unchanged.</param>
+    /// <returns>What <paramref name="action"/> or <paramref name="fallback"/> returned.</returns>
+    public T Execute<T>(Func<T> action, Func<Exception, T> fallback)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ArgumentNullException.ThrowIfNull(fallback);
+        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            return fallback(CreateRejectedException(rejection));
+        }
+
+        T result;
+        try
+        {
+            result = action();
+        }
+        catch (Exception ex) when (permit.RecordException(ex) && _machine.Options.FallbackOnFailure)
+        {
+            return fallback(ex);
+        }
+
+        permit.RecordSuccess();
+        return result;
+    }
+
+    /// <summary>Runs an asynchronous call through the circuit.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="action">The call to protect; it receives <paramref name="cancellationToken"/>.</param>
+    /// <param name="cancellationToken">The caller's token. A cancellation it causes is not counted as a failure.</param>
+    /// <returns>What <paramref name="action"/> returned.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call; <paramref name="action"/> did not run.</exception>
+    // Async lambdas convert to both the ValueTask and the Task overloads; the priority makes them bind to ValueTask.
+    [OverloadResolutionPriority(1)]
+    public ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            return ValueTask.FromException<T>(CreateRejectedException(rejection));
+        }
+
+        ValueTask<T> pending;
+        try
+        {
+            pending = action(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            permit.RecordException(ex, cancellationToken);
+            return ValueTask.FromException<T>(ex);
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            T result = pending.Result;
+            permit.RecordSuccess();
+            return new ValueTask<T>(result);
+        }
+
+        return AwaitAndRecord(pending, permit, cancellationToken);
+
+        static async ValueTask<T> AwaitAndRecord(ValueTask<T> pending, CircuitPermit permit, CancellationToken cancellationToken)
+        {
+            T result;
+            try
+            {
+                result = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                permit.RecordException(ex, cancellationToken);
+                throw;
+            }
+
+            permit.RecordSuccess();
+            return result;
+        }
+    }
+
+    /// <summary>Runs an asynchronous call through the circuit.</summary>
+    /// <param name="action">The call to protect; it receives <paramref name="cancellationToken"/>.</param>
+    /// <param name="cancellationToken">The caller's token. A cancellation it causes is not counted as a failure.</param>
+    /// <returns>A task that completes when the call has.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call; <paramref name="action"/> did not run.</exception>
+    // Async lambdas convert to both the ValueTask and the Task overloads; the priority makes them bind to ValueTask.
+    [OverloadResolutionPriority(1)]
+    public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> action, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            return ValueTask.FromException(CreateRejectedException(rejection));
+        }
+
+        ValueTask pending;
+        try
+        {
+            pending = action(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            permit.RecordException(ex, cancellationToken);
+            return ValueTask.FromException(ex);
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            permit.RecordSuccess();
+            return default;
+        }
+
+        return AwaitAndRecord(pending, permit, cancellationToken);
+
+        static async ValueTask AwaitAndRecord(ValueTask pending, CircuitPermit permit, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                permit.RecordException(ex, cancellationToken);
+                throw;
+            }
+
+            permit.RecordSuccess();
+        }
+    }
+
+    /// <summary>Runs a <see cref="Task{TResult}"/>-returning call through the circuit.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="action">The call to protect; it receives <paramref name="cancellationToken"/>.</param>
+    /// <param name="cancellationToken">The caller's token. A cancellation it causes is not counted as a failure.</param>
+    /// <returns>What <paramref name="action"/> returned.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call; <paramref name="action"/> did not run.</exception>
+    public Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return ExecuteAsync(ct => new ValueTask<T>(action(ct)), cancellationToken).AsTask();
+    }
+
+    /// <summary>Runs a <see cref="Task"/>-returning call through the circuit.</summary>
+    /// <param name="action">The call to protect; it receives <paramref name="cancellationToken"/>.</param>
+    /// <param name="cancellationToken">The caller's token. A cancellation it causes is not counted as a failure.</param>
+    /// <returns>A task that completes when the call has.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call; <paramref name="action"/> did not run.</exception>
+    public Task ExecuteAsync(Func<CancellationToken, Task> action, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return ExecuteAsync(ct => new ValueTask(action(ct)), cancellationToken).AsTask();
+    }
+
+    /// <summary>
+    /// Runs an asynchronous call through the circuit, or <paramref name="fallback"/> when the circuit rejects it (and also
+    /// when it fails with a handled failure, if <see cref="CircuitBreakerOptions.FallbackOnFailure"/> is set).
+    /// </summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="action">The call to protect; it receives <paramref name="cancellationToken"/>.</param>
+    /// <param name="fallback">Gets the reason (the <see cref="CircuitOpenException"/> or the failure) and the token. Its own exceptions reach the caller unchanged.</param>
+    /// <param name="cancellationToken">The caller's token. A cancellation it causes is not counted as a failure and does not run the fallback.</param>
+    /// <returns>What <paramref name="action"/> or <paramref name="fallback"/> returned.</returns>
+    public async ValueTask<T> ExecuteAsync<T>(
+        Func<CancellationToken, ValueTask<T>> action,
+        Func<Exception, CancellationToken, ValueTask<T>> fallback,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ArgumentNullException.ThrowIfNull(fallback);
+        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            return await fallback(CreateRejectedException(rejection), cancellationToken).ConfigureAwait(false);
+        }
+
+        Exception failure;
+        try
+        {
+            T result = await action(cancellationToken).ConfigureAwait(false);
+            permit.RecordSuccess();
+            return result;
+        }
+        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && _machine.Options.FallbackOnFailure)
+        {
+            failure = ex;
+        }
+
+        return await fallback(failure, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A snapshot of the circuit's state, counts and recent transitions (the seed's <c>get_summary()</c>).</summary>
+    /// <returns>The snapshot.</returns>
+    public CircuitSummary GetSummary() => _machine.GetSummary();
+
+    /// <summary>Forces the circuit into <see cref="CircuitState.Isolated"/>: every call is rejected until <see cref="Reset"/>.</summary>
+    public void Isolate() => _machine.Isolate();
+
+    /// <summary>Closes the circuit and clears its consecutive-failure count (also ends an isolation).</summary>
+    public void Reset() => _machine.Reset();
+
+    /// <inheritdoc/>
+    public override string ToString() => $"CircuitBreaker '{Name}' ({State})";
+
+    private void RaiseStateChanged(CircuitTransition transition) => StateChanged?.Invoke(this, transition);
+
+    private CircuitOpenException CreateRejectedException(CircuitRejection rejection)
+        => new(_machine.Name, rejection.State, rejection.RetryAfter);
+
+    [DoesNotReturn]
+    private void ThrowRejected(CircuitRejection rejection) => throw CreateRejectedException(rejection);
+}

@@ -1,0 +1,268 @@
+using System.Collections.Concurrent;
+
+namespace Tripswitch;
+
+/// <summary>
+/// Per-endpoint circuit breakers (the seed's <c>CircuitBreakerRegistry</c>): one breaker per key such as
+/// <c>openai/gpt-4.1</c>, created on first use, named after its key, and bounded in number.
+/// </summary>
+/// <remarks>
+/// <para>Thread-safe: callers racing on a new key get the same instance.</para>
+/// <para>
+/// Past <see cref="CircuitBreakerRegistryOptions.Capacity"/>, idle closed breakers are evicted least recently used
+/// first, so a stream of distinct keys cannot grow memory past the bound. Open, half-open and isolated breakers and
+/// breakers with calls in flight are never evicted (so while more than the capacity are tripped at once the registry
+/// holds them all). A caller still holding an evicted breaker keeps a working breaker that the registry no longer lists.
+/// </para>
+/// </remarks>
+public sealed class CircuitBreakerRegistry
+{
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly CircuitBreakerOptions _defaults;
+    private readonly Dictionary<string, CircuitBreakerOptions> _overrides = new(StringComparer.Ordinal);
+    private readonly int _capacity;
+    private readonly int _evictionBatch;
+    private readonly Lock _evictionLock = new();
+    private int _count;
+    private int _nextEvictionCount;
+
+    // Advanced once per new breaker; an access stamps its entry with it. Eviction happens only when breakers are
+    // added, so ordering accesses by this clock is exactly least-recently-used between additions.
+    private long _clock;
+
+    /// <summary>Creates a registry whose breakers all start from <paramref name="defaults"/>.</summary>
+    /// <param name="defaults">The default options; <see langword="null"/> for <see cref="CircuitBreakerOptions"/>'s defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public CircuitBreakerRegistry(CircuitBreakerOptions? defaults = null)
+        : this(new CircuitBreakerRegistryOptions { Defaults = defaults ?? new CircuitBreakerOptions() })
+    {
+    }
+
+    /// <summary>Creates a registry with defaults, per-key overrides and a capacity. Every option is validated now.</summary>
+    /// <param name="options">The registry options.</param>
+    /// <exception cref="ArgumentException">An option is out of range; the message names the circuit and the option.</exception>
+    public CircuitBreakerRegistry(CircuitBreakerRegistryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ValidateCapacity();
+        _capacity = options.Capacity;
+        _evictionBatch = Math.Max(1, _capacity / 16);
+        _nextEvictionCount = _capacity;
+
+        _defaults = (options.Defaults ?? throw new ArgumentNullException(nameof(options), "CircuitBreakerRegistryOptions.Defaults must not be null.")).Clone();
+        _defaults.Validate("(defaults)");
+
+        foreach ((string key, Action<CircuitBreakerOptions> configure) in options.Overrides)
+        {
+            CircuitBreakerOptions circuit = _defaults.Clone();
+            configure(circuit);
+            circuit.Name = key;
+            circuit.Validate(key);
+            _overrides[key] = circuit;
+        }
+    }
+
+    /// <summary>Raised after a state change of any breaker in the registry (see <see cref="CircuitBreaker.StateChanged"/>).</summary>
+    public event EventHandler<CircuitTransition>? StateChanged;
+
+    /// <summary>How many breakers the registry holds now.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Returns the breaker for <paramref name="key"/>, creating it on first use.</summary>
+    /// <param name="key">The circuit key, for example <c>openai/gpt-4.1</c>.</param>
+    /// <returns>The breaker, named after <paramref name="key"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is null, empty or white space.</exception>
+    public CircuitBreaker Get(string key)
+    {
+        if (key is not null && _entries.TryGetValue(key, out Entry? entry))
+        {
+            Touch(entry);
+            return entry.Breaker;
+        }
+
+        return GetOrAdd(key!);
+    }
+
+    /// <summary>Returns the breaker for <paramref name="key"/> if the registry holds one, without creating it.</summary>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="breaker">The breaker, when found.</param>
+    /// <returns>Whether the registry holds a breaker for the key.</returns>
+    public bool TryGet(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CircuitBreaker? breaker)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (_entries.TryGetValue(key, out Entry? entry))
+        {
+            breaker = entry.Breaker;
+            return true;
+        }
+
+        breaker = null;
+        return false;
+    }
+
+    /// <summary>The state of every breaker the registry holds, by key.</summary>
+    /// <returns>A snapshot; reading it moves open breakers whose open period is over to half-open.</returns>
+    public IReadOnlyDictionary<string, CircuitState> Status()
+    {
+        var status = new Dictionary<string, CircuitState>(StringComparer.Ordinal);
+        foreach (KeyValuePair<string, Entry> pair in _entries)
+        {
+            status[pair.Key] = pair.Value.Breaker.State;
+        }
+
+        return status;
+    }
+
+    /// <summary>Runs <paramref name="action"/> through the breaker of <paramref name="key"/>.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="action">The call to protect.</param>
+    /// <returns>What <paramref name="action"/> returned.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    public T Execute<T>(string key, Func<T> action) => Get(key).Execute(action);
+
+    /// <summary>Runs <paramref name="action"/> through the breaker of <paramref name="key"/>.</summary>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="action">The call to protect.</param>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    public void Execute(string key, Action action) => Get(key).Execute(action);
+
+    /// <summary>Runs <paramref name="action"/> through the breaker of <paramref name="key"/>, or <paramref name="fallback"/> when it rejects the call.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="action">The call to protect.</param>
+    /// <param name="fallback">Gets the reason for falling back.</param>
+    /// <returns>What <paramref name="action"/> or <paramref name="fallback"/> returned.</returns>
+    public T Execute<T>(string key, Func<T> action, Func<Exception, T> fallback) => Get(key).Execute(action, fallback);
+
+    /// <summary>Runs an asynchronous call through the breaker of <paramref name="key"/>.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="action">The call to protect.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>What <paramref name="action"/> returned.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    public ValueTask<T> ExecuteAsync<T>(string key, Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default)
+        => Get(key).ExecuteAsync(action, cancellationToken);
+
+    /// <summary>Runs an asynchronous call through the breaker of <paramref name="key"/>.</summary>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="action">The call to protect.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>A task that completes when the call has.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    public ValueTask ExecuteAsync(string key, Func<CancellationToken, ValueTask> action, CancellationToken cancellationToken = default)
+        => Get(key).ExecuteAsync(action, cancellationToken);
+
+    /// <summary>Runs an asynchronous call through the breaker of <paramref name="key"/>, or <paramref name="fallback"/> when it rejects the call.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="action">The call to protect.</param>
+    /// <param name="fallback">Gets the reason for falling back and the token.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>What <paramref name="action"/> or <paramref name="fallback"/> returned.</returns>
+    public ValueTask<T> ExecuteAsync<T>(
+        string key,
+        Func<CancellationToken, ValueTask<T>> action,
+        Func<Exception, CancellationToken, ValueTask<T>> fallback,
+        CancellationToken cancellationToken = default)
+        => Get(key).ExecuteAsync(action, fallback, cancellationToken);
+
+    private CircuitBreaker GetOrAdd(string key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        var created = new Entry(CreateBreaker(key));
+        Entry entry = _entries.GetOrAdd(key, created);
+        if (ReferenceEquals(entry, created))
+        {
+            created.Breaker.StateChanged += OnBreakerStateChanged;
+            Interlocked.Increment(ref _clock);
+            if (Interlocked.Increment(ref _count) > Volatile.Read(ref _nextEvictionCount))
+            {
+                Evict();
+            }
+        }
+
+        Touch(entry);
+        return entry.Breaker;
+    }
+
+    private CircuitBreaker CreateBreaker(string key)
+    {
+        if (_overrides.TryGetValue(key, out CircuitBreakerOptions? configured))
+        {
+            return new CircuitBreaker(configured);
+        }
+
+        CircuitBreakerOptions options = _defaults.Clone();
+        options.Name = key;
+        return new CircuitBreaker(options);
+    }
+
+    private void Touch(Entry entry)
+    {
+        long now = Volatile.Read(ref _clock);
+        if (entry.LastAccess != now)
+        {
+            entry.LastAccess = now; // written only when it changes, so hot keys don't bounce a cache line
+        }
+    }
+
+    /// <summary>Evicts idle closed breakers, least recently used first, down to a little under the capacity.</summary>
+    private void Evict()
+    {
+        if (!_evictionLock.TryEnter())
+        {
+            return; // another thread is evicting
+        }
+
+        try
+        {
+            int excess = Volatile.Read(ref _count) - _capacity;
+            if (excess <= 0)
+            {
+                return;
+            }
+
+            // Evict a batch beyond the excess so the scan (O(n log n)) runs once per batch of additions, not per addition.
+            int wanted = excess + _evictionBatch;
+            var candidates = new List<KeyValuePair<long, KeyValuePair<string, Entry>>>();
+            foreach (KeyValuePair<string, Entry> pair in _entries)
+            {
+                if (pair.Value.Breaker.Machine.RawState == CircuitState.Closed && pair.Value.Breaker.Machine.InFlight == 0)
+                {
+                    candidates.Add(new(pair.Value.LastAccess, pair));
+                }
+            }
+
+            candidates.Sort(static (a, b) => a.Key.CompareTo(b.Key));
+            int evicted = 0;
+            for (int i = 0; i < candidates.Count && evicted < wanted; i++)
+            {
+                KeyValuePair<string, Entry> pair = candidates[i].Value;
+                if (_entries.TryRemove(pair))
+                {
+                    pair.Value.Breaker.StateChanged -= OnBreakerStateChanged;
+                    Interlocked.Decrement(ref _count);
+                    evicted++;
+                }
+            }
+
+            // When too few breakers were evictable (many are tripped), don't rescan on every addition.
+            Volatile.Write(ref _nextEvictionCount, Math.Max(_capacity, Volatile.Read(ref _count) + _evictionBatch - 1));
+        }
+        finally
+        {
+            _evictionLock.Exit();
+        }
+    }
+
+    private void OnBreakerStateChanged(object? sender, CircuitTransition transition) => StateChanged?.Invoke(sender, transition);
+
+    private sealed class Entry(CircuitBreaker breaker)
+    {
+        public CircuitBreaker Breaker { get; } = breaker;
+
+        public long LastAccess;
+    }
+}

@@ -1,0 +1,94 @@
+using Tripswitch.Controller;
+
+namespace Tripswitch;
+
+/// <summary>
+/// Permission to make one call through a circuit: the first half of the two-step primitive every
+/// <c>Execute</c> overload is built on. Get one from <see cref="CircuitBreaker.AcquirePermit"/> or
+/// <see cref="CircuitBreaker.TryAcquirePermit"/>, make the call, then report its outcome exactly once with
+/// <see cref="RecordSuccess"/>, <see cref="RecordFailure"/>, <see cref="RecordIgnored"/> or <see cref="RecordException"/>.
+/// </summary>
+/// <remarks>
+/// A permit remembers the generation of the state it was granted in: an outcome reported after the circuit moved on
+/// is counted in the metrics but never changes the newer state. A half-open probe's slot stays taken until its outcome
+/// is reported, so always report, even on paths that end in an exception.
+/// </remarks>
+public readonly struct CircuitPermit
+{
+    private readonly CircuitStateMachine? _machine;
+
+    internal CircuitPermit(CircuitStateMachine machine, int generation, long probeId)
+    {
+        _machine = machine;
+        Generation = generation;
+        ProbeId = probeId;
+    }
+
+    internal int Generation { get; }
+
+    internal long ProbeId { get; }
+
+    /// <summary>Whether this permit is one of the half-open circuit's probe calls.</summary>
+    public bool IsProbe => ProbeId != 0;
+
+    /// <summary>Reports that the call succeeded.</summary>
+    /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
+    public void RecordSuccess() => Machine.OnSuccess(this);
+
+    /// <summary>Reports that the call failed in a way that counts against the circuit.</summary>
+    /// <param name="exception">The failure, when there is one; it is passed to state-change handlers as the cause.</param>
+    /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
+    public void RecordFailure(Exception? exception = null) => Machine.OnFailure(this, exception);
+
+    /// <summary>Reports an outcome that counts as neither success nor failure (for example the caller's own cancellation); frees a probe slot.</summary>
+    /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
+    public void RecordIgnored() => Machine.OnIgnored(this);
+
+    /// <summary>
+    /// Reports a call that threw, classified like the <c>Execute</c> overloads do: an <see cref="OperationCanceledException"/>
+    /// while <paramref name="cancellationToken"/> is cancelled, or an exception the options' <see cref="CircuitBreakerOptions.ShouldHandle"/>
+    /// rejects, is ignored; anything else is a failure.
+    /// </summary>
+    /// <param name="exception">What the call threw.</param>
+    /// <param name="cancellationToken">The caller's own token.</param>
+    /// <returns><see langword="true"/> when the exception was recorded as a failure; <see langword="false"/> when it was ignored.</returns>
+    /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
+    public bool RecordException(Exception exception, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        CircuitStateMachine machine = Machine;
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            machine.OnIgnored(this);
+            return false;
+        }
+
+        Func<Exception, bool>? shouldHandle = machine.Options.ShouldHandle;
+        bool handled;
+        try
+        {
+            handled = shouldHandle is null || shouldHandle(exception);
+        }
+        catch
+        {
+            // The predicate itself threw: count the call as failed so the permit is never lost, then let the
+            // predicate's exception surface — it is a bug the user must see.
+            machine.OnFailure(this, exception);
+            throw;
+        }
+
+        if (handled)
+        {
+            machine.OnFailure(this, exception);
+        }
+        else
+        {
+            machine.OnIgnored(this);
+        }
+
+        return handled;
+    }
+
+    private CircuitStateMachine Machine
+        => _machine ?? throw new InvalidOperationException("This CircuitPermit was never granted; get one from CircuitBreaker.AcquirePermit or TryAcquirePermit.");
+}
