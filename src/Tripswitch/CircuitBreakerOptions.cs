@@ -12,13 +12,79 @@ public sealed class CircuitBreakerOptions
     /// <value>Defaults to <c>"default"</c>. Must not be empty or white space. A registry names each breaker after its key.</value>
     public string Name { get; set; } = CircuitBreakerDefaults.Name;
 
-    /// <summary>How many handled failures in a row open a closed circuit.</summary>
+    /// <summary>How the circuit acts on its rules: normally, in shadow mode (nothing rejected), or not at all.</summary>
+    /// <value>Defaults to <see cref="CircuitBreakerMode.Enabled"/>.</value>
+    public CircuitBreakerMode Mode { get; set; } = CircuitBreakerMode.Enabled;
+
+    /// <summary>Which rule opens a closed circuit.</summary>
+    /// <value>Defaults to <see cref="FailureRule.ConsecutiveFailures"/>.</value>
+    public FailureRule Rule { get; set; } = FailureRule.ConsecutiveFailures;
+
+    /// <summary>How many handled failures in a row open a closed circuit, with <see cref="FailureRule.ConsecutiveFailures"/>.</summary>
     /// <value>Defaults to 5. Valid range: 1 to 1,000,000.</value>
     public int FailureThreshold { get; set; } = CircuitBreakerDefaults.FailureThreshold;
 
-    /// <summary>How long the circuit stays open before the next caller may probe it (half-open).</summary>
+    /// <summary>The failure ratio in the window at which a window rule opens the circuit.</summary>
+    /// <value>Defaults to 0.1 (Polly's default). Valid range: greater than 0, up to 1.</value>
+    public double FailureRatio { get; set; } = CircuitBreakerDefaults.FailureRatio;
+
+    /// <summary>How many calls a window rule needs in its window before it may open the circuit.</summary>
+    /// <value>Defaults to 100 (Polly's default). Valid range: 1 to 1,000,000; with <see cref="FailureRule.CountWindow"/>, at most <see cref="WindowSize"/>.</value>
+    public int MinimumThroughput { get; set; } = CircuitBreakerDefaults.MinimumThroughput;
+
+    /// <summary>How many of the most recent calls <see cref="FailureRule.CountWindow"/> looks at.</summary>
+    /// <value>Defaults to 100. Valid range: 1 to 100,000.</value>
+    public int WindowSize { get; set; } = CircuitBreakerDefaults.WindowSize;
+
+    /// <summary>How far back <see cref="FailureRule.TimeWindow"/> looks, in 10 buckets that roll over as time passes.</summary>
+    /// <value>Defaults to 30 seconds (Polly's default). Valid range: 100 milliseconds to 1 day.</value>
+    public TimeSpan SamplingDuration { get; set; } = CircuitBreakerDefaults.SamplingDuration;
+
+    /// <summary>
+    /// A call that takes longer than this is a slow call: by default it counts as a failure (even when it succeeds), so a
+    /// hung upstream trips the circuit even when it eventually answers. With <see cref="SlowCallRatio"/> set, slow calls
+    /// count toward a separate slow-call ratio instead.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (calls are not timed). Valid range: 1 millisecond to 1 day.</value>
+    public TimeSpan? SlowCallThreshold { get; set; }
+
+    /// <summary>
+    /// When set, slow calls keep their own outcome and the circuit opens when the ratio of slow calls in the window
+    /// reaches this value (needs a window rule and <see cref="SlowCallThreshold"/>).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (a slow call is a failure). Valid range: greater than 0, up to 1.</value>
+    public double? SlowCallRatio { get; set; }
+
+    /// <summary>How long the circuit stays open the first time it opens, before the next caller may probe it (half-open).</summary>
     /// <value>Defaults to 60 seconds. Valid range: 1 millisecond to 1 day.</value>
     public TimeSpan RecoveryTimeout { get; set; } = CircuitBreakerDefaults.RecoveryTimeout;
+
+    /// <summary>Each time a half-open probe fails, the next open period is the previous one times this factor, up to <see cref="MaxRecoveryTimeout"/>. Closing resets it.</summary>
+    /// <value>Defaults to 1 (no backoff). Valid range: 1 to 100.</value>
+    public double RecoveryBackoffMultiplier { get; set; } = CircuitBreakerDefaults.RecoveryBackoffMultiplier;
+
+    /// <summary>Randomizes each open period by up to this fraction either way (0.2 → between 80 % and 120 %), so a fleet doesn't probe in step.</summary>
+    /// <value>Defaults to 0 (no jitter). Valid range: 0 to less than 1.</value>
+    public double RecoveryJitter { get; set; }
+
+    /// <summary>The longest open period: caps the backoff, a custom generator and every Retry-After hint, so a hostile "retry in 10 years" cannot wedge the circuit.</summary>
+    /// <value>Defaults to <see langword="null"/>: 10 minutes, or <see cref="RecoveryTimeout"/> when that is longer. Valid range: <see cref="RecoveryTimeout"/> to 1 day.</value>
+    public TimeSpan? MaxRecoveryTimeout { get; set; }
+
+    /// <summary>
+    /// Computes each open period yourself (Polly's <c>BreakDurationGenerator</c>). It runs outside any lock and receives the
+    /// failure that caused the opening; its result is kept between 1 millisecond and <see cref="MaxRecoveryTimeout"/>. If it
+    /// throws, the computed period is used.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: <see cref="RecoveryTimeout"/> with backoff and jitter.</value>
+    public Func<BreakDurationArguments, TimeSpan>? BreakDurationGenerator { get; set; }
+
+    /// <summary>
+    /// Extracts a "retry after" hint from a failure. Exceptions that implement <see cref="IRetryAfterHint"/> need none.
+    /// The open period is the later of the computed one and the hint, capped by <see cref="MaxRecoveryTimeout"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Func<Exception, TimeSpan?>? RetryAfterExtractor { get; set; }
 
     /// <summary>How many successful probes close a half-open circuit.</summary>
     /// <value>Defaults to 2. Valid range: 1 to 1,000,000.</value>
@@ -27,6 +93,13 @@ public sealed class CircuitBreakerOptions
     /// <summary>The most probe calls a half-open circuit lets run at the same time; every other caller is rejected.</summary>
     /// <value>Defaults to 1 (one test request). Valid range: 1 to 1,000.</value>
     public int HalfOpenMaxCalls { get; set; } = CircuitBreakerDefaults.HalfOpenMaxCalls;
+
+    /// <summary>
+    /// A probe that has not reported its outcome within this time counts as failed and its slot is freed, so a hung probe
+    /// can never leave the circuit stuck half-open. Its late outcome, if it ever comes, changes nothing.
+    /// </summary>
+    /// <value>Defaults to 2 minutes (longer than HttpClient's default timeout). Valid range: 1 millisecond to 1 day.</value>
+    public TimeSpan HalfOpenProbeTimeout { get; set; } = CircuitBreakerDefaults.HalfOpenProbeTimeout;
 
     /// <summary>The source of time for every timing rule. Tests pass a <c>FakeTimeProvider</c>.</summary>
     /// <value>Defaults to <see cref="System.TimeProvider.System"/>. Must not be <see langword="null"/>.</value>
@@ -61,8 +134,12 @@ public sealed class CircuitBreakerOptions
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void Validate() => Validate(circuit: null);
 
-    /// <summary>Validates, naming <paramref name="circuit"/> in the message when it is given (registries and configuration).</summary>
+    /// <summary>The longest open period in force: <see cref="MaxRecoveryTimeout"/>, or its documented default.</summary>
+    internal TimeSpan EffectiveMaxRecoveryTimeout
+        => MaxRecoveryTimeout ?? (RecoveryTimeout > CircuitBreakerDefaults.DefaultMaxRecoveryTimeout ? RecoveryTimeout : CircuitBreakerDefaults.DefaultMaxRecoveryTimeout);
+
 #pragma warning disable CA2208 // The "parameter" named is the option, on purpose: it is what the user must fix.
+    /// <summary>Validates, naming <paramref name="circuit"/> in the message when it is given (registries and configuration).</summary>
     internal void Validate(string? circuit)
     {
         string prefix = circuit is null ? string.Empty : $"Circuit '{circuit}': ";
@@ -73,10 +150,62 @@ public sealed class CircuitBreakerOptions
                 nameof(Name));
         }
 
+        CheckDefined(prefix, nameof(Mode), Mode);
+        CheckDefined(prefix, nameof(Rule), Rule);
         CheckRange(prefix, nameof(FailureThreshold), FailureThreshold, CircuitBreakerDefaults.MinFailureThreshold, CircuitBreakerDefaults.MaxFailureThreshold);
+        CheckRatio(prefix, nameof(FailureRatio), FailureRatio);
+        CheckRange(prefix, nameof(MinimumThroughput), MinimumThroughput, CircuitBreakerDefaults.MinMinimumThroughput, CircuitBreakerDefaults.MaxMinimumThroughput);
+        CheckRange(prefix, nameof(WindowSize), WindowSize, CircuitBreakerDefaults.MinWindowSize, CircuitBreakerDefaults.MaxWindowSize);
+        CheckRange(prefix, nameof(SamplingDuration), SamplingDuration, CircuitBreakerDefaults.MinSamplingDuration, CircuitBreakerDefaults.MaxRecoveryTimeout);
+        if (Rule == FailureRule.CountWindow && MinimumThroughput > WindowSize)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(MinimumThroughput),
+                MinimumThroughput,
+                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(MinimumThroughput)} must be between 1 and {nameof(WindowSize)} ({WindowSize}) with the {nameof(FailureRule.CountWindow)} rule, or the window could never trip; it was {MinimumThroughput}."));
+        }
+
+        if (SlowCallThreshold is { } slow)
+        {
+            CheckRange(prefix, nameof(SlowCallThreshold), slow, CircuitBreakerDefaults.MinRecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout);
+        }
+
+        if (SlowCallRatio is { } slowRatio)
+        {
+            CheckRatio(prefix, nameof(SlowCallRatio), slowRatio);
+            if (SlowCallThreshold is null || Rule == FailureRule.ConsecutiveFailures)
+            {
+                throw new ArgumentException(
+                    $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(SlowCallRatio)} needs {nameof(SlowCallThreshold)} set and a window rule ({nameof(FailureRule.CountWindow)} or {nameof(FailureRule.TimeWindow)}); {nameof(SlowCallThreshold)} was {(SlowCallThreshold is null ? "null" : "set")} and {nameof(Rule)} was {Rule}.",
+                    nameof(SlowCallRatio));
+            }
+        }
+
+        CheckRange(prefix, nameof(RecoveryTimeout), RecoveryTimeout, CircuitBreakerDefaults.MinRecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout);
+        if (MaxRecoveryTimeout is { } max)
+        {
+            CheckRange(prefix, nameof(MaxRecoveryTimeout), max, RecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout, lowerName: nameof(RecoveryTimeout));
+        }
+
+        if (double.IsNaN(RecoveryBackoffMultiplier) || RecoveryBackoffMultiplier < 1 || RecoveryBackoffMultiplier > CircuitBreakerDefaults.MaxRecoveryBackoffMultiplier)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(RecoveryBackoffMultiplier),
+                RecoveryBackoffMultiplier,
+                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(RecoveryBackoffMultiplier)} must be between 1 and {CircuitBreakerDefaults.MaxRecoveryBackoffMultiplier}; it was {RecoveryBackoffMultiplier}."));
+        }
+
+        if (double.IsNaN(RecoveryJitter) || RecoveryJitter < 0 || RecoveryJitter >= 1)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(RecoveryJitter),
+                RecoveryJitter,
+                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(RecoveryJitter)} must be at least 0 and less than 1; it was {RecoveryJitter}."));
+        }
+
         CheckRange(prefix, nameof(SuccessThreshold), SuccessThreshold, CircuitBreakerDefaults.MinSuccessThreshold, CircuitBreakerDefaults.MaxSuccessThreshold);
         CheckRange(prefix, nameof(HalfOpenMaxCalls), HalfOpenMaxCalls, CircuitBreakerDefaults.MinHalfOpenMaxCalls, CircuitBreakerDefaults.MaxHalfOpenMaxCalls);
-        CheckRange(prefix, nameof(RecoveryTimeout), RecoveryTimeout, CircuitBreakerDefaults.MinRecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout);
+        CheckRange(prefix, nameof(HalfOpenProbeTimeout), HalfOpenProbeTimeout, CircuitBreakerDefaults.MinRecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout);
 
         if (TimeProvider is null)
         {
@@ -84,17 +213,40 @@ public sealed class CircuitBreakerOptions
         }
     }
 
-#pragma warning restore CA2208
-
-    internal static void CheckRange<T>(string prefix, string option, T value, T min, T max)
+    internal static void CheckRange<T>(string prefix, string option, T value, T min, T max, string? lowerName = null)
         where T : IComparable<T>
     {
         if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
         {
+            string lower = lowerName is null ? $"{min}" : $"{lowerName} ({min})";
             throw new ArgumentOutOfRangeException(
                 option,
                 value,
-                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{option} must be between {min} and {max}; it was {value}."));
+                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{option} must be between {lower} and {max}; it was {value}."));
         }
     }
+
+    private static void CheckRatio(string prefix, string option, double value)
+    {
+        if (double.IsNaN(value) || value <= 0 || value > 1)
+        {
+            throw new ArgumentOutOfRangeException(
+                option,
+                value,
+                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{option} must be greater than 0 and at most 1; it was {value}."));
+        }
+    }
+
+    private static void CheckDefined<TEnum>(string prefix, string option, TEnum value)
+        where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new ArgumentOutOfRangeException(
+                option,
+                value,
+                $"{prefix}{nameof(CircuitBreakerOptions)}.{option} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}; it was {value}.");
+        }
+    }
+#pragma warning restore CA2208
 }

@@ -229,7 +229,7 @@ public sealed class CircuitBreakerRegistry
             var candidates = new List<KeyValuePair<long, KeyValuePair<string, Entry>>>();
             foreach (KeyValuePair<string, Entry> pair in _entries)
             {
-                if (pair.Value.Breaker.Machine.RawState == CircuitState.Closed && pair.Value.Breaker.Machine.InFlight == 0)
+                if (pair.Value.Breaker.Machine.RawState == CircuitState.Closed && pair.Value.Breaker.Machine.Counts.InFlight == 0)
                 {
                     candidates.Add(new(pair.Value.LastAccess, pair));
                 }
@@ -243,6 +243,7 @@ public sealed class CircuitBreakerRegistry
                 if (_entries.TryRemove(pair))
                 {
                     pair.Value.Breaker.StateChanged -= OnBreakerStateChanged;
+                    pair.Value.Breaker.Machine.Detach();
                     Interlocked.Decrement(ref _count);
                     evicted++;
                 }

@@ -17,19 +17,24 @@ public readonly struct CircuitPermit
 {
     private readonly CircuitStateMachine? _machine;
 
-    internal CircuitPermit(CircuitStateMachine machine, int generation, long probeId)
+    internal CircuitPermit(CircuitStateMachine machine, int generation, long probeId, long startTimestamp)
     {
         _machine = machine;
         Generation = generation;
         ProbeId = probeId;
+        StartTimestamp = startTimestamp;
     }
 
     internal int Generation { get; }
 
+    /// <summary>A half-open probe's unique id (&gt; 0); 0 for a closed-state call; negative for a disabled or shadow permit.</summary>
     internal long ProbeId { get; }
 
+    /// <summary>When the call started (TimeProvider timestamp), or 0 when it is not timed.</summary>
+    internal long StartTimestamp { get; }
+
     /// <summary>Whether this permit is one of the half-open circuit's probe calls.</summary>
-    public bool IsProbe => ProbeId != 0;
+    public bool IsProbe => ProbeId > 0;
 
     /// <summary>Reports that the call succeeded.</summary>
     /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
@@ -37,8 +42,12 @@ public readonly struct CircuitPermit
 
     /// <summary>Reports that the call failed in a way that counts against the circuit.</summary>
     /// <param name="exception">The failure, when there is one; it is passed to state-change handlers as the cause.</param>
+    /// <param name="retryAfter">
+    /// How long the dependency asked callers to wait (a 429's <c>Retry-After</c>), when it said. When omitted, it is taken
+    /// from an exception implementing <see cref="IRetryAfterHint"/> or from <see cref="CircuitBreakerOptions.RetryAfterExtractor"/>.
+    /// </param>
     /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
-    public void RecordFailure(Exception? exception = null) => Machine.OnFailure(this, exception);
+    public void RecordFailure(Exception? exception = null, TimeSpan? retryAfter = null) => Machine.OnFailure(this, exception, retryAfter);
 
     /// <summary>Reports an outcome that counts as neither success nor failure (for example the caller's own cancellation); frees a probe slot.</summary>
     /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
@@ -73,13 +82,13 @@ public readonly struct CircuitPermit
         {
             // The predicate itself threw: count the call as failed so the permit is never lost, then let the
             // predicate's exception surface — it is a bug the user must see.
-            machine.OnFailure(this, exception);
+            machine.OnFailure(this, exception, null);
             throw;
         }
 
         if (handled)
         {
-            machine.OnFailure(this, exception);
+            machine.OnFailure(this, exception, null);
         }
         else
         {

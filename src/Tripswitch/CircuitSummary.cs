@@ -13,20 +13,19 @@ public sealed class CircuitSummary
         string name,
         CircuitState state,
         int consecutiveFailures,
-        long successful,
-        long failed,
-        long ignored,
-        long rejected,
+        Controller.CounterSnapshot counts,
         TimeSpan retryAfter,
         IReadOnlyList<CircuitTransition> transitions)
     {
         Name = name;
         State = state;
         ConsecutiveFailures = consecutiveFailures;
-        Successful = successful;
-        Failed = failed;
-        Ignored = ignored;
-        Rejected = rejected;
+        Successful = counts.Successful;
+        Failed = counts.Failed;
+        Ignored = counts.Ignored;
+        Rejected = counts.Rejected;
+        SlowCalls = counts.Slow;
+        ShadowRejected = counts.ShadowRejected;
         RetryAfter = retryAfter;
         Transitions = transitions;
     }
@@ -54,6 +53,12 @@ public sealed class CircuitSummary
 
     /// <summary>Calls the circuit rejected without running them.</summary>
     public long Rejected { get; }
+
+    /// <summary>Calls slower than <see cref="CircuitBreakerOptions.SlowCallThreshold"/> (also counted as failed unless <see cref="CircuitBreakerOptions.SlowCallRatio"/> is set).</summary>
+    public long SlowCalls { get; }
+
+    /// <summary>In <see cref="CircuitBreakerMode.MetricsOnly"/> mode, calls that would have been rejected (they ran, and are also counted by their outcome).</summary>
+    public long ShadowRejected { get; }
 
     /// <summary>Successful / (Successful + Failed), from 0 to 1; 1 when no call has run.</summary>
     public double SuccessRate => Successful + Failed == 0 ? 1.0 : (double)Successful / (Successful + Failed);

@@ -1,83 +1,134 @@
-using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Tripswitch.Controller;
 
 /// <summary>
-/// Exact call counters striped per processor: each call increments one counter in the stripe of the processor it
-/// runs on, so two cores never bounce a shared cache line on the hot path; reads sum the stripes.
-/// Every increment is atomic, so no count is ever lost, whatever thread migrates where.
+/// Exact call counters with one slot per thread: a thread only ever writes its own slot, with plain (non-atomic)
+/// increments, so the hot path has no interlocked instruction and no cache line bounces between cores; reads sum the
+/// slots. A slot has a single writer, so no increment is ever lost — the counts are exact, not estimates.
 /// </summary>
 internal sealed class CallCounters
 {
-    private const int MaxStripes = 16;
+    private readonly Lock _growLock = new();
+    private Slot?[] _slots = new Slot?[4];
 
-    private readonly Stripe[] _stripes;
-    private readonly int _mask;
-
-    public CallCounters()
+    /// <summary>The calling thread's slot. Write it only from this thread, with <see cref="Increment"/>.</summary>
+    public Slot Current
     {
-        int stripes = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(Environment.ProcessorCount, 1, MaxStripes));
-        _stripes = new Stripe[stripes];
-        _mask = stripes - 1;
-    }
-
-    private ref Stripe Current
-    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            // GetCurrentProcessorId is cached by the runtime and costs about a nanosecond.
-            return ref _stripes[Thread.GetCurrentProcessorId() & _mask];
+            int index = ThreadSlotIndex.Current;
+            Slot?[] slots = Volatile.Read(ref _slots);
+            if ((uint)index < (uint)slots.Length && slots[index] is { } slot)
+            {
+                return slot;
+            }
+
+            return AddSlot(index);
         }
     }
 
-    public void AddStarted() => Interlocked.Increment(ref Current.Started);
+    /// <summary>A single-writer increment: the owning thread is the only writer, readers see whole values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Increment(ref long counter) => Volatile.Write(ref counter, counter + 1);
 
-    public void AddSuccess() => Interlocked.Increment(ref Current.Successful);
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Slot AddSlot(int index)
+    {
+        lock (_growLock)
+        {
+            Slot?[] slots = _slots;
+            if (index >= slots.Length)
+            {
+                // Grow by copying the slot references: every existing slot (and its counts) carries over.
+                Array.Resize(ref slots, Math.Max(index + 1, slots.Length * 2));
+            }
 
-    public void AddFailure() => Interlocked.Increment(ref Current.Failed);
-
-    public void AddIgnored() => Interlocked.Increment(ref Current.Ignored);
-
-    public void AddRejected() => Interlocked.Increment(ref Current.Rejected);
+            Slot slot = slots[index] ??= new Slot();
+            Volatile.Write(ref _slots, slots);
+            return slot;
+        }
+    }
 
     public CounterSnapshot Read()
     {
-        long started = 0, successful = 0, failed = 0, ignored = 0, rejected = 0;
-        for (int i = 0; i < _stripes.Length; i++)
+        long started = 0, successful = 0, failed = 0, ignored = 0, rejected = 0, slow = 0, shadow = 0;
+        Slot?[] slots = Volatile.Read(ref _slots);
+
+        // Outcomes before starts: a call counted as completed here was counted as started, so in-flight is never negative.
+        foreach (Slot? slot in slots)
         {
-            ref Stripe s = ref _stripes[i];
-            // Read outcomes before starts: a call counted as completed here has always been counted as started,
-            // so in-flight never comes out negative.
-            successful += Volatile.Read(ref s.Successful);
-            failed += Volatile.Read(ref s.Failed);
-            ignored += Volatile.Read(ref s.Ignored);
-            rejected += Volatile.Read(ref s.Rejected);
+            if (slot is null)
+            {
+                continue;
+            }
+
+            successful += Volatile.Read(ref slot.Successful);
+            failed += Volatile.Read(ref slot.Failed);
+            ignored += Volatile.Read(ref slot.Ignored);
+            rejected += Volatile.Read(ref slot.Rejected);
+            slow += Volatile.Read(ref slot.Slow);
+            shadow += Volatile.Read(ref slot.ShadowRejected);
         }
 
-        for (int i = 0; i < _stripes.Length; i++)
+        Interlocked.MemoryBarrier();
+        foreach (Slot? slot in slots)
         {
-            started += Volatile.Read(ref _stripes[i].Started);
+            if (slot is not null)
+            {
+                started += Volatile.Read(ref slot.Started);
+            }
         }
 
-        return new CounterSnapshot(started, successful, failed, ignored, rejected);
+        return new CounterSnapshot(started, successful, failed, ignored, rejected, slow, shadow);
     }
 
-    /// <summary>One processor's counters, padded so that neighbouring stripes never share a cache line.</summary>
+    /// <summary>The totals a time window is computed from (outcomes of the current closed generation only).</summary>
+    public WindowCounts ReadWindow()
+    {
+        long total = 0, failures = 0, slow = 0;
+        foreach (Slot? slot in Volatile.Read(ref _slots))
+        {
+            if (slot is not null)
+            {
+                total += Volatile.Read(ref slot.WindowTotal);
+                failures += Volatile.Read(ref slot.WindowFailures);
+                slow += Volatile.Read(ref slot.WindowSlow);
+            }
+        }
+
+        return new WindowCounts(total, failures, slow);
+    }
+
+    /// <summary>One thread's counters, padded so that slots of different threads never share a cache line.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 192)]
-    private struct Stripe
+    internal sealed class Slot
     {
         [FieldOffset(64)] public long Started;
         [FieldOffset(72)] public long Successful;
         [FieldOffset(80)] public long Failed;
         [FieldOffset(88)] public long Ignored;
         [FieldOffset(96)] public long Rejected;
+        [FieldOffset(104)] public long Slow;
+        [FieldOffset(112)] public long ShadowRejected;
+        [FieldOffset(120)] public long WindowTotal;
+        [FieldOffset(128)] public long WindowFailures;
+        [FieldOffset(136)] public long WindowSlow;
+        [FieldOffset(144)] public int DurationSampleCountdown;
     }
 }
 
-/// <summary>A sum of the striped counters at one moment.</summary>
-internal readonly record struct CounterSnapshot(long Started, long Successful, long Failed, long Ignored, long Rejected)
+/// <summary>A sum of the per-thread counters at one moment.</summary>
+internal readonly record struct CounterSnapshot(long Started, long Successful, long Failed, long Ignored, long Rejected, long Slow, long ShadowRejected)
 {
     /// <summary>Calls that were let through and have not reported an outcome yet.</summary>
     public long InFlight => Started - Successful - Failed - Ignored;
+}
+
+/// <summary>Cumulative totals of the calls a window rule has seen.</summary>
+internal readonly record struct WindowCounts(long Total, long Failures, long Slow)
+{
+    public static WindowCounts operator -(WindowCounts a, WindowCounts b) => new(a.Total - b.Total, a.Failures - b.Failures, a.Slow - b.Slow);
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Tripswitch.Health;
 
 namespace Tripswitch.Controller;
 
@@ -8,9 +10,11 @@ namespace Tripswitch.Controller;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The closed hot path takes no lock: acquiring a permit is one volatile read of <see cref="_stateWord"/>, and a
-/// success is one striped counter increment plus a read of <see cref="_failureWord"/>. Everything else (tripping,
-/// half-open probes, manual control) runs under <see cref="_sync"/>, which is never held while user code runs.
+/// The closed hot path takes no lock and no interlocked instruction: acquiring a permit is one volatile read of
+/// <see cref="_stateWord"/> plus a plain increment of the calling thread's own counter slot, and a success is another
+/// such increment plus a read of <see cref="_failureWord"/>. Everything else (tripping, half-open probes, manual
+/// control) runs under <see cref="_sync"/>, which is never held while user code runs (callbacks, generators and
+/// extractors run before the lock is taken or after it is released).
 /// </para>
 /// <para>
 /// Every permit carries the generation of the state it was granted in. A transition increments the generation, so an
@@ -19,34 +23,46 @@ namespace Tripswitch.Controller;
 /// </remarks>
 internal sealed class CircuitStateMachine
 {
-    private const long StateMask = 0xFF;
+    internal const long DisabledPermit = -1;
+    internal const long ShadowPermit = -2;
+
+    private const long StateMask = 0x7F;
+    private const long DisabledFlag = 0x80;
+    private const long LowByte = 0xFF;
     private const int GenerationShift = 8;
     private const long CountMask = 0xFFFF_FFFF;
 
     private readonly Lock _sync = new();
     private readonly CircuitBreakerOptions _options;
     private readonly TimeProvider _time;
-    private readonly long _recoveryTimestampTicks;
     private readonly Action<CircuitTransition> _notify;
     private readonly CallCounters _counters = new();
+    private readonly WindowRule? _windowRule;
+    private readonly bool _timeCalls;
+    private readonly bool _slowIsFailure;
+    private readonly long _slowTicks;
+    private readonly long _probeTimeoutTicks;
+    private readonly TimeSpan _maxBreak;
 
-    // (generation << 8) | state. Written only under _sync, read lock-free.
+    // (generation << 8) | disabled flag | state. Written only under _sync, read lock-free.
     private long _stateWord;
 
     // ((uint)generation << 32) | consecutive handled failures. The generation tag makes stale outcomes miss.
     private long _failureWord;
 
     // Timestamp (TimeProvider.GetTimestamp units) at which the open period ends. Written under _sync before the
-    // state word publishes Open, so a lock-free reader that sees Open also sees its deadline.
+    // state word publishes Open, so a lock-free reader that sees Open also sees its deadline (or a later one).
     private long _openUntil;
 
-    // Half-open bookkeeping, only touched under _sync.
+    // Everything below is only touched under _sync.
     private readonly long[] _probeIds;
+    private readonly long[] _probeStarts;
     private int _probesInFlight;
     private int _halfOpenSuccesses;
     private long _lastProbeId;
+    private int _openAttempt;
+    private long _hintDeadline;
 
-    // Recent transitions (ring) and the ones not yet delivered to handlers, both under _sync.
     private readonly CircuitTransition[] _log = new CircuitTransition[CircuitBreakerDefaults.TransitionLogSize];
     private int _logNext;
     private int _logCount;
@@ -60,51 +76,99 @@ internal sealed class CircuitStateMachine
         _time = options.TimeProvider;
         _notify = notify;
         _probeIds = new long[options.HalfOpenMaxCalls];
-        _recoveryTimestampTicks = ToTimestampTicks(options.RecoveryTimeout, _time.TimestampFrequency);
+        _probeStarts = new long[options.HalfOpenMaxCalls];
+        _probeTimeoutTicks = ToTimestampTicks(options.HalfOpenProbeTimeout, _time.TimestampFrequency);
+        _maxBreak = options.EffectiveMaxRecoveryTimeout;
+        _timeCalls = options.SlowCallThreshold is not null;
+        _slowIsFailure = options.SlowCallRatio is null;
+        _slowTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow, _time.TimestampFrequency) : long.MaxValue;
+        _windowRule = WindowRule.Create(options, _counters);
+        if (options.Mode == CircuitBreakerMode.Disabled)
+        {
+            _stateWord = DisabledFlag;
+        }
+
+        TripswitchTelemetry.Register(this);
     }
 
     public CircuitBreakerOptions Options => _options;
 
     public string Name => _options.Name;
 
-    /// <summary>The state as stored, without performing a due Open → HalfOpen transition.</summary>
+    /// <summary>The state as stored, without performing a due transition.</summary>
     public CircuitState RawState => (CircuitState)(Volatile.Read(ref _stateWord) & StateMask);
 
-    public long InFlight => _counters.Read().InFlight;
+    public CounterSnapshot Counts => _counters.Read();
 
-    /// <summary>The current state; performs the Open → HalfOpen transition when the open period is over.</summary>
+    /// <summary>The current state; performs a due Open → HalfOpen transition and frees timed-out probes.</summary>
     public CircuitState State
     {
         get
         {
             long word = Volatile.Read(ref _stateWord);
             var state = (CircuitState)(word & StateMask);
-            if (state == CircuitState.Open && _time.GetTimestamp() >= Volatile.Read(ref _openUntil))
+            if (state is CircuitState.Open or CircuitState.HalfOpen)
             {
-                lock (_sync)
-                {
-                    state = (CircuitState)(_stateWord & StateMask);
-                    if (state == CircuitState.Open && _time.GetTimestamp() >= _openUntil)
-                    {
-                        TransitionLocked(CircuitState.HalfOpen, cause: null);
-                        state = CircuitState.HalfOpen;
-                    }
-                }
-
-                DispatchNotifications();
+                state = Advance();
             }
 
             return state;
         }
     }
 
+    /// <summary>Performs what time alone decides (the end of an open period, a probe's timeout) and returns the state.</summary>
+    private CircuitState Advance()
+    {
+        long expiredProbe;
+        CircuitState state;
+        lock (_sync)
+        {
+            state = AdvanceLocked(_time.GetTimestamp(), out expiredProbe);
+        }
+
+        DispatchNotifications();
+        if (expiredProbe != 0)
+        {
+            FailProbe(expiredProbe, ProbeTimedOut(), hint: null);
+            state = RawState;
+        }
+
+        return state;
+    }
+
+    private CircuitState AdvanceLocked(long now, out long expiredProbe)
+    {
+        expiredProbe = 0;
+        var state = (CircuitState)(_stateWord & StateMask);
+        if (state == CircuitState.Open && now >= _openUntil)
+        {
+            TransitionLocked(CircuitState.HalfOpen, cause: null);
+            state = CircuitState.HalfOpen;
+        }
+        else if (state == CircuitState.HalfOpen)
+        {
+            for (int i = 0; i < _probeIds.Length; i++)
+            {
+                if (_probeIds[i] != 0 && now - _probeStarts[i] >= _probeTimeoutTicks)
+                {
+                    expiredProbe = _probeIds[i];
+                    break;
+                }
+            }
+        }
+
+        return state;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAcquire(out CircuitPermit permit, out CircuitRejection rejection)
     {
         long word = Volatile.Read(ref _stateWord);
-        if ((word & StateMask) == (long)CircuitState.Closed)
+        if ((word & LowByte) == (long)CircuitState.Closed)
         {
-            _counters.AddStarted();
-            permit = new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0);
+            CallCounters.Slot slot = _counters.Current;
+            CallCounters.Increment(ref slot.Started);
+            permit = new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot));
             rejection = default;
             return true;
         }
@@ -112,114 +176,219 @@ internal sealed class CircuitStateMachine
         return TryAcquireSlow(word, out permit, out rejection);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long StartTimestamp(CallCounters.Slot slot)
+    {
+        if (_timeCalls)
+        {
+            return _time.GetTimestamp();
+        }
+
+        // With a listener on the duration histogram, time one call in N per thread: timing every call would cost two
+        // clock reads, many times the rest of the hot path.
+        if (TripswitchTelemetry.CallDuration.Enabled && --slot.DurationSampleCountdown < 0)
+        {
+            slot.DurationSampleCountdown = CircuitBreakerDefaults.DurationSampleInterval - 1;
+            return _time.GetTimestamp();
+        }
+
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryAcquireSlow(long word, out CircuitPermit permit, out CircuitRejection rejection)
     {
+        CallCounters.Slot slot = _counters.Current;
+        if ((word & DisabledFlag) != 0)
+        {
+            permit = new CircuitPermit(this, 0, DisabledPermit, 0);
+            rejection = default;
+            return true;
+        }
+
+        bool shadow = _options.Mode == CircuitBreakerMode.MetricsOnly;
+
         // Lock-free rejection while the open period lasts: the deadline was published before the state.
-        if ((CircuitState)(word & StateMask) == CircuitState.Open)
+        if (!shadow && (CircuitState)(word & StateMask) == CircuitState.Open)
         {
             long now = _time.GetTimestamp();
             long until = Volatile.Read(ref _openUntil);
             if (now < until)
             {
-                _counters.AddRejected();
-                permit = default;
-                rejection = new CircuitRejection(CircuitState.Open, _time.GetElapsedTime(now, until));
-                return false;
+                return Reject(slot, new CircuitRejection(CircuitState.Open, _time.GetElapsedTime(now, until)), out permit, out rejection);
             }
         }
 
-        bool granted;
-        lock (_sync)
+        while (true)
         {
-            word = _stateWord;
-            var state = (CircuitState)(word & StateMask);
-            if (state == CircuitState.Open)
+            long probeId = 0;
+            long expiredProbe;
+            bool granted = true;
+            int generation;
+            rejection = default;
+            lock (_sync)
             {
                 long now = _time.GetTimestamp();
-                if (now < _openUntil)
-                {
-                    permit = default;
-                    rejection = new CircuitRejection(CircuitState.Open, _time.GetElapsedTime(now, _openUntil));
-                    granted = false;
-                    goto Done;
-                }
-
-                TransitionLocked(CircuitState.HalfOpen, cause: null);
+                CircuitState state = AdvanceLocked(now, out expiredProbe);
                 word = _stateWord;
-                state = CircuitState.HalfOpen;
+                generation = (int)(word >> GenerationShift);
+                if (expiredProbe == 0)
+                {
+                    switch (state)
+                    {
+                        case CircuitState.Closed:
+                            break;
+
+                        case CircuitState.HalfOpen when _probesInFlight < _probeIds.Length:
+                            probeId = ++_lastProbeId;
+                            int free = Array.IndexOf(_probeIds, 0L);
+                            _probeIds[free] = probeId;
+                            _probeStarts[free] = now;
+                            _probesInFlight++;
+                            break;
+
+                        case CircuitState.HalfOpen:
+                            granted = false;
+                            rejection = new CircuitRejection(CircuitState.HalfOpen, TimeSpan.Zero);
+                            break;
+
+                        case CircuitState.Open:
+                            granted = false;
+                            rejection = new CircuitRejection(CircuitState.Open, _time.GetElapsedTime(now, _openUntil));
+                            break;
+
+                        default:
+                            Debug.Assert(state == CircuitState.Isolated, "Every state is handled.");
+                            granted = false;
+                            rejection = new CircuitRejection(CircuitState.Isolated, TimeSpan.MaxValue);
+                            break;
+                    }
+                }
             }
 
-            switch (state)
+            DispatchNotifications();
+            if (expiredProbe != 0)
             {
-                case CircuitState.Closed:
-                    permit = new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0);
-                    rejection = default;
-                    granted = true;
-                    break;
-
-                case CircuitState.HalfOpen when _probesInFlight < _probeIds.Length:
-                    long probeId = ++_lastProbeId;
-                    _probeIds[Array.IndexOf(_probeIds, 0L)] = probeId;
-                    _probesInFlight++;
-                    permit = new CircuitPermit(this, (int)(word >> GenerationShift), probeId);
-                    rejection = default;
-                    granted = true;
-                    break;
-
-                case CircuitState.HalfOpen:
-                    permit = default;
-                    rejection = new CircuitRejection(CircuitState.HalfOpen, TimeSpan.Zero);
-                    granted = false;
-                    break;
-
-                default:
-                    Debug.Assert(state == CircuitState.Isolated, "Open was handled above.");
-                    permit = default;
-                    rejection = new CircuitRejection(CircuitState.Isolated, TimeSpan.MaxValue);
-                    granted = false;
-                    break;
+                // A hung probe's time is up: it counts as failed (outside the lock: the break-duration generator is user
+                // code), then this caller tries again against the reopened circuit.
+                FailProbe(expiredProbe, ProbeTimedOut(), hint: null);
+                continue;
             }
 
-        Done:;
-        }
+            if (granted)
+            {
+                CallCounters.Increment(ref slot.Started);
+                permit = new CircuitPermit(this, generation, probeId, StartTimestamp(slot));
+                return true;
+            }
 
-        if (granted)
-        {
-            _counters.AddStarted();
-        }
-        else
-        {
-            _counters.AddRejected();
-        }
+            if (shadow)
+            {
+                // Shadow mode: the call would have been rejected; it runs, and only the metrics see it.
+                CallCounters.Increment(ref slot.ShadowRejected);
+                CallCounters.Increment(ref slot.Started);
+                permit = new CircuitPermit(this, generation, ShadowPermit, StartTimestamp(slot));
+                rejection = default;
+                return true;
+            }
 
-        DispatchNotifications();
-        return granted;
+            return Reject(slot, rejection, out permit, out rejection);
+        }
+    }
+
+    private bool Reject(CallCounters.Slot slot, CircuitRejection reason, out CircuitPermit permit, out CircuitRejection rejection)
+    {
+        CallCounters.Increment(ref slot.Rejected);
+        TripswitchTelemetry.OnRejected(this, reason);
+        permit = default;
+        rejection = reason;
+        return false;
     }
 
     public void OnSuccess(in CircuitPermit permit)
     {
-        _counters.AddSuccess();
-        if (permit.ProbeId != 0)
+        if (permit.ProbeId == DisabledPermit)
         {
-            OnProbeCompleted(permit, CallOutcome.Success, exception: null);
             return;
         }
 
-        // A success resets the consecutive count of its own generation; a write only when there is something to
+        CallCounters.Slot slot = _counters.Current;
+        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, TripswitchTelemetry.OutcomeSuccess);
+        if (slow && _slowIsFailure)
+        {
+            // A slow call is a failure, even though it answered: a hung upstream must trip the circuit.
+            OnFailureCore(permit, slot, exception: null, hint: null, slow: true);
+            return;
+        }
+
+        CallCounters.Increment(ref slot.Successful);
+        if (slow)
+        {
+            CallCounters.Increment(ref slot.Slow);
+        }
+
+        if (permit.ProbeId != 0)
+        {
+            if (permit.ProbeId > 0)
+            {
+                ProbeSucceeded(permit.ProbeId);
+            }
+
+            return;
+        }
+
+        // A success resets the consecutive count of its own generation; writing only when there is something to
         // reset keeps the cache line shared between cores while all is well.
         long fw = Volatile.Read(ref _failureWord);
-        if ((fw & CountMask) != 0 && (int)(fw >>> 32) == permit.Generation)
+        if ((int)(fw >>> 32) != permit.Generation)
+        {
+            return; // the circuit moved on since this call started
+        }
+
+        if ((fw & CountMask) != 0)
         {
             Interlocked.CompareExchange(ref _failureWord, fw & ~CountMask, fw);
         }
+
+        if (_windowRule is not null)
+        {
+            _windowRule.Record(slot, failure: false, slow);
+            if (slow && _windowRule.ShouldOpen())
+            {
+                TryTrip(permit.Generation, cause: null, hint: null);
+            }
+        }
     }
 
-    public void OnFailure(in CircuitPermit permit, Exception? exception)
+    public void OnFailure(in CircuitPermit permit, Exception? exception, TimeSpan? hint)
     {
-        _counters.AddFailure();
-        if (permit.ProbeId != 0)
+        if (permit.ProbeId == DisabledPermit)
         {
-            OnProbeCompleted(permit, CallOutcome.Failure, exception);
+            return;
+        }
+
+        CallCounters.Slot slot = _counters.Current;
+        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, TripswitchTelemetry.OutcomeFailure);
+        OnFailureCore(permit, slot, exception, hint, slow);
+    }
+
+    private void OnFailureCore(in CircuitPermit permit, CallCounters.Slot slot, Exception? exception, TimeSpan? hint, bool slow)
+    {
+        CallCounters.Increment(ref slot.Failed);
+        if (slow)
+        {
+            CallCounters.Increment(ref slot.Slow);
+        }
+
+        if (permit.ProbeId == ShadowPermit)
+        {
+            return;
+        }
+
+        hint ??= ExtractHint(exception);
+        if (permit.ProbeId > 0)
+        {
+            FailProbe(permit.ProbeId, exception, hint);
             return;
         }
 
@@ -228,15 +397,37 @@ internal sealed class CircuitStateMachine
             long fw = Volatile.Read(ref _failureWord);
             if ((int)(fw >>> 32) != permit.Generation)
             {
-                return; // the circuit moved on since this call started
+                // The circuit moved on since this call started: no transition, but a server's "retry after" still
+                // extends an open period.
+                if (hint is not null)
+                {
+                    ApplyHint(permit.Generation, hint.Value, staleCall: true);
+                }
+
+                return;
             }
 
             long next = fw + 1;
             if (Interlocked.CompareExchange(ref _failureWord, next, fw) == fw)
             {
-                if ((next & CountMask) >= (uint)_options.FailureThreshold)
+                bool open;
+                if (_windowRule is null)
                 {
-                    TryTrip(permit.Generation, exception);
+                    open = (next & CountMask) >= (uint)_options.FailureThreshold;
+                }
+                else
+                {
+                    _windowRule.Record(slot, failure: true, slow);
+                    open = _windowRule.ShouldOpen();
+                }
+
+                if (open)
+                {
+                    TryTrip(permit.Generation, exception, hint);
+                }
+                else if (hint is not null)
+                {
+                    ApplyHint(permit.Generation, hint.Value, staleCall: false);
                 }
 
                 return;
@@ -246,15 +437,77 @@ internal sealed class CircuitStateMachine
 
     public void OnIgnored(in CircuitPermit permit)
     {
-        _counters.AddIgnored();
-        if (permit.ProbeId != 0)
+        if (permit.ProbeId == DisabledPermit)
         {
-            OnProbeCompleted(permit, CallOutcome.Ignored, exception: null);
+            return;
+        }
+
+        CallCounters.Increment(ref _counters.Current.Ignored);
+        if (permit.ProbeId > 0)
+        {
+            lock (_sync)
+            {
+                // Ignored probes free their slot and decide nothing.
+                int slot = Array.IndexOf(_probeIds, permit.ProbeId);
+                if (slot >= 0)
+                {
+                    _probeIds[slot] = 0;
+                    _probesInFlight--;
+                }
+            }
         }
     }
 
-    private void TryTrip(int generation, Exception? cause)
+    private bool IsSlow(in CircuitPermit permit, string outcome)
     {
+        long elapsed = _time.GetTimestamp() - permit.StartTimestamp;
+        TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, outcome);
+        return elapsed > _slowTicks;
+    }
+
+    private TimeSpan? ExtractHint(Exception? exception)
+    {
+        if (exception is null)
+        {
+            return null;
+        }
+
+        if (exception is IRetryAfterHint { RetryAfter: { } hinted })
+        {
+            return hinted;
+        }
+
+        return _options.RetryAfterExtractor?.Invoke(exception);
+    }
+
+    /// <summary>Remembers a "retry after" hint: it extends the open period (now or when the circuit next opens), never shortens it.</summary>
+    private void ApplyHint(int generation, TimeSpan hint, bool staleCall)
+    {
+        lock (_sync)
+        {
+            long deadline = HintDeadline(hint);
+            long word = _stateWord;
+            var state = (CircuitState)(word & StateMask);
+            if (state == CircuitState.Open)
+            {
+                _openUntil = Math.Max(_openUntil, deadline);
+            }
+            else if (state == CircuitState.Closed && !staleCall && (int)(word >> GenerationShift) == generation)
+            {
+                _hintDeadline = Math.Max(_hintDeadline, deadline);
+            }
+        }
+    }
+
+    private long HintDeadline(TimeSpan hint)
+    {
+        TimeSpan capped = hint <= TimeSpan.Zero ? TimeSpan.Zero : hint > _maxBreak ? _maxBreak : hint;
+        return _time.GetTimestamp() + ToTimestampTicks(capped, _time.TimestampFrequency);
+    }
+
+    private void TryTrip(int generation, Exception? cause, TimeSpan? hint)
+    {
+        long breakTicks = ComputeBreakTicks(openAttempt: 1, cause);
         lock (_sync)
         {
             long word = _stateWord;
@@ -263,47 +516,102 @@ internal sealed class CircuitStateMachine
                 return; // another failure tripped it first, or it was reset/isolated
             }
 
-            TransitionLocked(CircuitState.Open, cause);
+            _openAttempt = 1;
+            OpenLocked(cause, breakTicks, hint);
         }
 
         DispatchNotifications();
     }
 
-    private void OnProbeCompleted(in CircuitPermit permit, CallOutcome outcome, Exception? exception)
+    private void ProbeSucceeded(long probeId)
     {
         lock (_sync)
         {
-            // Probe ids are unique and every transition frees all slots, so a probe from an earlier half-open
-            // period (or a permit reported twice) finds no slot and changes nothing.
-            int slot = Array.IndexOf(_probeIds, permit.ProbeId);
+            // Probe ids are unique and every transition frees all slots, so a probe from an earlier half-open period,
+            // a timed-out probe or a permit reported twice finds no slot and changes nothing.
+            int slot = Array.IndexOf(_probeIds, probeId);
             if (slot < 0)
             {
                 return;
             }
 
-            Debug.Assert((CircuitState)(_stateWord & StateMask) == CircuitState.HalfOpen, "Probe slots exist only while half-open.");
             _probeIds[slot] = 0;
             _probesInFlight--;
-
-            switch (outcome)
+            if (++_halfOpenSuccesses >= _options.SuccessThreshold)
             {
-                case CallOutcome.Success:
-                    if (++_halfOpenSuccesses >= _options.SuccessThreshold)
-                    {
-                        TransitionLocked(CircuitState.Closed, cause: null);
-                    }
-
-                    break;
-
-                case CallOutcome.Failure:
-                    _failureWord++; // a failed probe is one more failure in a row
-                    TransitionLocked(CircuitState.Open, exception);
-                    break;
+                TransitionLocked(CircuitState.Closed, cause: null);
             }
         }
 
         DispatchNotifications();
     }
+
+    private void FailProbe(long probeId, Exception? cause, TimeSpan? hint)
+    {
+        // The generator is user code: compute the period before taking the lock.
+        long breakTicks = ComputeBreakTicks(Volatile.Read(ref _openAttempt) + 1, cause);
+        lock (_sync)
+        {
+            int slot = Array.IndexOf(_probeIds, probeId);
+            if (slot < 0)
+            {
+                return;
+            }
+
+            _failureWord++; // a failed probe is one more failure in a row
+            _openAttempt++;
+            OpenLocked(cause, breakTicks, hint);
+        }
+
+        DispatchNotifications();
+    }
+
+    private void OpenLocked(Exception? cause, long breakTicks, TimeSpan? hint)
+    {
+        long now = _time.GetTimestamp();
+        long until = now + breakTicks;
+        until = Math.Max(until, _hintDeadline);
+        if (hint is { } h)
+        {
+            until = Math.Max(until, HintDeadline(h));
+        }
+
+        _openUntil = until;
+        TransitionLocked(CircuitState.Open, cause);
+    }
+
+    /// <summary>The open period for the given attempt: recovery timeout with backoff and jitter, or the user's generator; capped.</summary>
+    private long ComputeBreakTicks(int openAttempt, Exception? cause)
+    {
+        double ticks = _options.RecoveryTimeout.Ticks * Math.Pow(_options.RecoveryBackoffMultiplier, Math.Max(0, openAttempt - 1));
+        ticks = Math.Min(ticks, _maxBreak.Ticks);
+        if (_options.RecoveryJitter > 0)
+        {
+            ticks *= 1 + (_options.RecoveryJitter * ((2 * Random.Shared.NextDouble()) - 1));
+        }
+
+        TimeSpan duration = Clamp(TimeSpan.FromTicks((long)ticks));
+        if (_options.BreakDurationGenerator is { } generator)
+        {
+            try
+            {
+                duration = Clamp(generator(new BreakDurationArguments(_options.Name, openAttempt, duration, cause)));
+            }
+#pragma warning disable CA1031 // A throwing generator must not lose the caller's outcome; the computed period stands.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+
+        return ToTimestampTicks(duration, _time.TimestampFrequency);
+
+        TimeSpan Clamp(TimeSpan value)
+            => value < CircuitBreakerDefaults.MinRecoveryTimeout ? CircuitBreakerDefaults.MinRecoveryTimeout : value > _maxBreak ? _maxBreak : value;
+    }
+
+    private TimeoutException ProbeTimedOut()
+        => new($"The half-open probe of circuit '{_options.Name}' did not report within {_options.HalfOpenProbeTimeout}; it counts as failed.");
 
     public void Isolate()
     {
@@ -329,10 +637,19 @@ internal sealed class CircuitStateMachine
             else
             {
                 Volatile.Write(ref _failureWord, _failureWord & ~CountMask);
+                _windowRule?.Reset();
+                _hintDeadline = 0;
             }
         }
 
         DispatchNotifications();
+    }
+
+    /// <summary>Stops background work and telemetry for a breaker that is being dropped (a registry evicted it).</summary>
+    public void Detach()
+    {
+        _windowRule?.Stop();
+        TripswitchTelemetry.Unregister(this);
     }
 
     /// <summary>Moves to <paramref name="to"/> under the lock: a new generation, fresh per-state bookkeeping, a log entry and a queued notification.</summary>
@@ -344,19 +661,25 @@ internal sealed class CircuitStateMachine
         long generation = (word >> GenerationShift) + 1;
 
         long consecutive = to == CircuitState.Closed ? 0 : _failureWord & CountMask;
-        if (to == CircuitState.Open)
+        if (to == CircuitState.Closed)
         {
-            _openUntil = _time.GetTimestamp() + _recoveryTimestampTicks;
+            _windowRule?.Reset();
         }
 
+        if (to is CircuitState.Closed or CircuitState.Isolated)
+        {
+            _openAttempt = 0;
+        }
+
+        _hintDeadline = 0;
         Array.Clear(_probeIds);
         _probesInFlight = 0;
         _halfOpenSuccesses = 0;
 
-        // The failure word gets the new generation before the state does, so no stale closed-state outcome can
-        // touch the count of the new state.
+        // The failure word gets the new generation before the state does, so no stale closed-state outcome can touch
+        // the count of the new state.
         Volatile.Write(ref _failureWord, ((long)(uint)generation << 32) | consecutive);
-        Volatile.Write(ref _stateWord, (generation << GenerationShift) | (long)to);
+        Volatile.Write(ref _stateWord, (generation << GenerationShift) | (word & DisabledFlag) | (long)to);
 
         var transition = new CircuitTransition(_options.Name, from, to, _time.GetUtcNow(), cause);
         _log[_logNext] = transition;
@@ -364,6 +687,7 @@ internal sealed class CircuitStateMachine
         _logCount = Math.Min(_logCount + 1, _log.Length);
         _pending.Enqueue(transition);
         _pendingCount++;
+        TripswitchTelemetry.AddTransitionEvent(transition);
     }
 
     /// <summary>
@@ -392,6 +716,7 @@ internal sealed class CircuitStateMachine
                 _pendingCount--;
             }
 
+            TripswitchTelemetry.OnTransition(this, next);
             try
             {
                 _notify(next);
@@ -406,10 +731,11 @@ internal sealed class CircuitStateMachine
 
     public CircuitSummary GetSummary()
     {
+        _ = State; // performs what time alone decides
         CounterSnapshot counts = _counters.Read();
-        CircuitState state = State;
         CircuitTransition[] transitions;
         TimeSpan retryAfter = TimeSpan.Zero;
+        CircuitState state;
         long consecutive;
         lock (_sync)
         {
@@ -433,18 +759,11 @@ internal sealed class CircuitStateMachine
             }
         }
 
-        return new CircuitSummary(_options.Name, state, (int)consecutive, counts.Successful, counts.Failed, counts.Ignored, counts.Rejected, retryAfter, transitions);
+        return new CircuitSummary(_options.Name, state, (int)consecutive, counts, retryAfter, transitions);
     }
 
     internal static long ToTimestampTicks(TimeSpan duration, long frequency)
         => (long)((Int128)duration.Ticks * frequency / TimeSpan.TicksPerSecond);
-
-    private enum CallOutcome
-    {
-        Success,
-        Failure,
-        Ignored,
-    }
 }
 
 /// <summary>Why a permit was refused: the state and how long until a call may pass.</summary>

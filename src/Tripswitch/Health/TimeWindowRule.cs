@@ -1,0 +1,94 @@
+using Tripswitch.Controller;
+
+namespace Tripswitch.Health;
+
+/// <summary>
+/// The failure ratio over the last <see cref="CircuitBreakerOptions.SamplingDuration"/>, in buckets.
+/// </summary>
+/// <remarks>
+/// The hot path reads no clock: each thread adds to cumulative totals in its own counter slot, and a timer of the
+/// options' <see cref="TimeProvider"/> takes a snapshot of the totals at every bucket boundary. The window's counts are
+/// the totals now minus the snapshot taken (buckets − 1) boundaries ago: the full buckets plus the current partial one.
+/// </remarks>
+internal sealed class TimeWindowRule : WindowRule
+{
+    private readonly CallCounters _counters;
+    private readonly Lock _sync = new();
+    private readonly WindowCounts[] _snapshots;
+    private readonly TimerHolder _timer;
+    private int _oldest;
+
+    public TimeWindowRule(CircuitBreakerOptions options, CallCounters counters)
+        : base(options)
+    {
+        _counters = counters;
+        _snapshots = new WindowCounts[CircuitBreakerDefaults.TimeWindowBuckets - 1];
+        TimeSpan bucket = options.SamplingDuration / CircuitBreakerDefaults.TimeWindowBuckets;
+
+        // The timer holds this rule weakly: a rule nobody uses any more is collected, and the timer stops itself.
+        _timer = new TimerHolder(new WeakReference<TimeWindowRule>(this));
+        _timer.Timer = options.TimeProvider.CreateTimer(static state => ((TimerHolder)state!).Tick(), _timer, bucket, bucket);
+    }
+
+    public override void Record(CallCounters.Slot slot, bool failure, bool slow)
+    {
+        CallCounters.Increment(ref slot.WindowTotal);
+        if (failure)
+        {
+            CallCounters.Increment(ref slot.WindowFailures);
+        }
+
+        if (slow)
+        {
+            CallCounters.Increment(ref slot.WindowSlow);
+        }
+    }
+
+    public override WindowCounts Current()
+    {
+        WindowCounts now = _counters.ReadWindow();
+        lock (_sync)
+        {
+            return now - _snapshots[_oldest];
+        }
+    }
+
+    public override void Reset()
+    {
+        WindowCounts now = _counters.ReadWindow();
+        lock (_sync)
+        {
+            Array.Fill(_snapshots, now);
+        }
+    }
+
+    public override void Stop() => _timer.Timer?.Dispose();
+
+    private void OnBucketBoundary()
+    {
+        WindowCounts now = _counters.ReadWindow();
+        lock (_sync)
+        {
+            // The oldest snapshot drops out; the newest takes its place in the ring.
+            _snapshots[_oldest] = now;
+            _oldest = (_oldest + 1) % _snapshots.Length;
+        }
+    }
+
+    private sealed class TimerHolder(WeakReference<TimeWindowRule> rule)
+    {
+        public ITimer? Timer { get; set; }
+
+        public void Tick()
+        {
+            if (rule.TryGetTarget(out TimeWindowRule? target))
+            {
+                target.OnBucketBoundary();
+            }
+            else
+            {
+                Timer?.Dispose();
+            }
+        }
+    }
+}
