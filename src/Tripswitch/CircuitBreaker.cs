@@ -41,6 +41,15 @@ public sealed class CircuitBreaker
 
     internal CircuitStateMachine Machine => _machine;
 
+    /// <summary>Applies new options (validated, copied) keeping the state and the counts. The name and time provider cannot change.</summary>
+    internal void Reconfigure(CircuitBreakerOptions options)
+    {
+        CircuitBreakerOptions copy = options.Clone();
+        copy.Name = Name;
+        copy.Validate(Name);
+        _machine.Reconfigure(copy);
+    }
+
     /// <summary>Acquires a permit for one call, or throws when the circuit rejects it.</summary>
     /// <returns>The permit; report the call's outcome on it exactly once.</returns>
     /// <exception cref="CircuitOpenException">The circuit is open, half-open with every probe slot taken, or isolated.</exception>

@@ -18,10 +18,8 @@ namespace Tripswitch;
 public sealed class CircuitBreakerRegistry
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly CircuitBreakerOptions _defaults;
-    private readonly Dictionary<string, CircuitBreakerOptions> _overrides = new(StringComparer.Ordinal);
-    private readonly int _capacity;
-    private readonly int _evictionBatch;
+    private readonly Lock _configLock = new();
+    private volatile Configuration _config;
     private readonly Lock _evictionLock = new();
     private int _count;
     private int _nextEvictionCount;
@@ -43,23 +41,8 @@ public sealed class CircuitBreakerRegistry
     /// <exception cref="ArgumentException">An option is out of range; the message names the circuit and the option.</exception>
     public CircuitBreakerRegistry(CircuitBreakerRegistryOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.ValidateCapacity();
-        _capacity = options.Capacity;
-        _evictionBatch = Math.Max(1, _capacity / 16);
-        _nextEvictionCount = _capacity;
-
-        _defaults = (options.Defaults ?? throw new ArgumentNullException(nameof(options), "CircuitBreakerRegistryOptions.Defaults must not be null.")).Clone();
-        _defaults.Validate("(defaults)");
-
-        foreach ((string key, Action<CircuitBreakerOptions> configure) in options.Overrides)
-        {
-            CircuitBreakerOptions circuit = _defaults.Clone();
-            configure(circuit);
-            circuit.Name = key;
-            circuit.Validate(key);
-            _overrides[key] = circuit;
-        }
+        _config = Configuration.From(options);
+        _nextEvictionCount = _config.Capacity;
     }
 
     /// <summary>Raised after a state change of any breaker in the registry (see <see cref="CircuitBreaker.StateChanged"/>).</summary>
@@ -171,11 +154,21 @@ public sealed class CircuitBreakerRegistry
     private CircuitBreaker GetOrAdd(string key)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
-        var created = new Entry(CreateBreaker(key));
+        Configuration config = _config;
+        var created = new Entry(new CircuitBreaker(config.OptionsFor(key)));
         Entry entry = _entries.GetOrAdd(key, created);
         if (ReferenceEquals(entry, created))
         {
             created.Breaker.StateChanged += OnBreakerStateChanged;
+            if (!ReferenceEquals(config, _config))
+            {
+                // Reconfigure ran between reading the configuration and adding this breaker: apply the newest.
+                lock (_configLock)
+                {
+                    created.Breaker.Reconfigure(_config.OptionsFor(key));
+                }
+            }
+
             Interlocked.Increment(ref _clock);
             if (Interlocked.Increment(ref _count) > Volatile.Read(ref _nextEvictionCount))
             {
@@ -187,17 +180,37 @@ public sealed class CircuitBreakerRegistry
         return entry.Breaker;
     }
 
-    private CircuitBreaker CreateBreaker(string key)
+    /// <summary>
+    /// Applies new defaults, overrides and capacity. Every breaker the registry holds gets its new options at once and
+    /// keeps its state, counts and transition log. Everything is validated first: on an invalid value nothing changes.
+    /// </summary>
+    /// <param name="options">The new registry options.</param>
+    /// <exception cref="ArgumentException">An option is out of range (the message names the circuit and the option), or the time provider changed.</exception>
+    public void Reconfigure(CircuitBreakerRegistryOptions options)
     {
-        if (_overrides.TryGetValue(key, out CircuitBreakerOptions? configured))
+        var config = Configuration.From(options);
+        lock (_configLock)
         {
-            return new CircuitBreaker(configured);
+            if (!ReferenceEquals(config.Defaults.TimeProvider, _config.Defaults.TimeProvider))
+            {
+                throw new ArgumentException("The TimeProvider of a registry's circuits cannot change while they run.", nameof(options));
+            }
+
+            _config = config;
+            foreach (KeyValuePair<string, Entry> pair in _entries)
+            {
+                pair.Value.Breaker.Reconfigure(config.OptionsFor(pair.Key));
+            }
+
+            Volatile.Write(ref _nextEvictionCount, config.Capacity);
         }
 
-        CircuitBreakerOptions options = _defaults.Clone();
-        options.Name = key;
-        return new CircuitBreaker(options);
+        if (Volatile.Read(ref _count) > config.Capacity)
+        {
+            Evict();
+        }
     }
+
 
     private void Touch(Entry entry)
     {
@@ -218,14 +231,16 @@ public sealed class CircuitBreakerRegistry
 
         try
         {
-            int excess = Volatile.Read(ref _count) - _capacity;
+            int capacity = _config.Capacity;
+            int evictionBatch = Math.Max(1, capacity / 16);
+            int excess = Volatile.Read(ref _count) - capacity;
             if (excess <= 0)
             {
                 return;
             }
 
             // Evict a batch beyond the excess so the scan (O(n log n)) runs once per batch of additions, not per addition.
-            int wanted = excess + _evictionBatch;
+            int wanted = excess + evictionBatch;
             var candidates = new List<KeyValuePair<long, KeyValuePair<string, Entry>>>();
             foreach (KeyValuePair<string, Entry> pair in _entries)
             {
@@ -250,7 +265,7 @@ public sealed class CircuitBreakerRegistry
             }
 
             // When too few breakers were evictable (many are tripped), don't rescan on every addition.
-            Volatile.Write(ref _nextEvictionCount, Math.Max(_capacity, Volatile.Read(ref _count) + _evictionBatch - 1));
+            Volatile.Write(ref _nextEvictionCount, Math.Max(capacity, Volatile.Read(ref _count) + evictionBatch - 1));
         }
         finally
         {
@@ -259,6 +274,55 @@ public sealed class CircuitBreakerRegistry
     }
 
     private void OnBreakerStateChanged(object? sender, CircuitTransition transition) => StateChanged?.Invoke(sender, transition);
+
+    /// <summary>Validated defaults, overrides and capacity, replaced as a whole.</summary>
+    private sealed class Configuration
+    {
+        private Configuration(CircuitBreakerOptions defaults, Dictionary<string, CircuitBreakerOptions> overrides, int capacity)
+        {
+            Defaults = defaults;
+            Overrides = overrides;
+            Capacity = capacity;
+        }
+
+        public CircuitBreakerOptions Defaults { get; }
+
+        public Dictionary<string, CircuitBreakerOptions> Overrides { get; }
+
+        public int Capacity { get; }
+
+        public static Configuration From(CircuitBreakerRegistryOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            options.ValidateCapacity();
+            CircuitBreakerOptions defaults = (options.Defaults ?? throw new ArgumentNullException(nameof(options), "CircuitBreakerRegistryOptions.Defaults must not be null.")).Clone();
+            defaults.Validate("(defaults)");
+
+            var overrides = new Dictionary<string, CircuitBreakerOptions>(StringComparer.Ordinal);
+            foreach ((string key, Action<CircuitBreakerOptions> configure) in options.Overrides)
+            {
+                CircuitBreakerOptions circuit = defaults.Clone();
+                configure(circuit);
+                circuit.Name = key;
+                circuit.Validate(key);
+                overrides[key] = circuit;
+            }
+
+            return new Configuration(defaults, overrides, options.Capacity);
+        }
+
+        public CircuitBreakerOptions OptionsFor(string key)
+        {
+            if (Overrides.TryGetValue(key, out CircuitBreakerOptions? configured))
+            {
+                return configured;
+            }
+
+            CircuitBreakerOptions options = Defaults.Clone();
+            options.Name = key;
+            return options;
+        }
+    }
 
     private sealed class Entry(CircuitBreaker breaker)
     {

@@ -33,16 +33,19 @@ internal sealed class CircuitStateMachine
     private const long CountMask = 0xFFFF_FFFF;
 
     private readonly Lock _sync = new();
-    private readonly CircuitBreakerOptions _options;
     private readonly TimeProvider _time;
     private readonly Action<CircuitTransition> _notify;
     private readonly CallCounters _counters = new();
-    private readonly WindowRule? _windowRule;
-    private readonly bool _timeCalls;
-    private readonly bool _slowIsFailure;
-    private readonly long _slowTicks;
-    private readonly long _probeTimeoutTicks;
-    private readonly TimeSpan _maxBreak;
+
+    // The options and what is derived from them. Replaced together under _sync by Reconfigure; lock-free readers may
+    // see the old or the new value of each, which is harmless (each is read once per decision).
+    private CircuitBreakerOptions _options;
+    private WindowRule? _windowRule;
+    private bool _timeCalls;
+    private bool _slowIsFailure;
+    private long _slowTicks;
+    private long _probeTimeoutTicks;
+    private TimeSpan _maxBreak;
 
     // (generation << 8) | disabled flag | state. Written only under _sync, read lock-free.
     private long _stateWord;
@@ -55,8 +58,8 @@ internal sealed class CircuitStateMachine
     private long _openUntil;
 
     // Everything below is only touched under _sync.
-    private readonly long[] _probeIds;
-    private readonly long[] _probeStarts;
+    private long[] _probeIds;
+    private long[] _probeStarts;
     private int _probesInFlight;
     private int _halfOpenSuccesses;
     private long _lastProbeId;
@@ -77,11 +80,7 @@ internal sealed class CircuitStateMachine
         _notify = notify;
         _probeIds = new long[options.HalfOpenMaxCalls];
         _probeStarts = new long[options.HalfOpenMaxCalls];
-        _probeTimeoutTicks = ToTimestampTicks(options.HalfOpenProbeTimeout, _time.TimestampFrequency);
-        _maxBreak = options.EffectiveMaxRecoveryTimeout;
-        _timeCalls = options.SlowCallThreshold is not null;
-        _slowIsFailure = options.SlowCallRatio is null;
-        _slowTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow, _time.TimestampFrequency) : long.MaxValue;
+        ApplyOptions(options);
         _windowRule = WindowRule.Create(options, _counters);
         if (options.Mode == CircuitBreakerMode.Disabled)
         {
@@ -89,6 +88,69 @@ internal sealed class CircuitStateMachine
         }
 
         TripswitchTelemetry.Register(this);
+    }
+
+    private void ApplyOptions(CircuitBreakerOptions options)
+    {
+        _probeTimeoutTicks = ToTimestampTicks(options.HalfOpenProbeTimeout, _time.TimestampFrequency);
+        _maxBreak = options.EffectiveMaxRecoveryTimeout;
+        _slowIsFailure = options.SlowCallRatio is null;
+        _slowTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow, _time.TimestampFrequency) : long.MaxValue;
+        _timeCalls = options.SlowCallThreshold is not null;
+        _options = options;
+    }
+
+    /// <summary>
+    /// Applies new options (validated, same name and time provider) without losing the state, the counts or the
+    /// transition log. The failure window starts empty only when its shape (rule, size, duration, ratios) changed.
+    /// </summary>
+    public void Reconfigure(CircuitBreakerOptions options)
+    {
+        Debug.Assert(options.Name == _options.Name, "A circuit keeps its name.");
+        if (!ReferenceEquals(options.TimeProvider, _time))
+        {
+            throw new ArgumentException($"Circuit '{_options.Name}': the TimeProvider of a circuit cannot change while it runs.", nameof(options));
+        }
+
+        CircuitBreakerOptions old = _options;
+        bool newWindow = old.Rule != options.Rule || old.WindowSize != options.WindowSize || old.SamplingDuration != options.SamplingDuration
+            || old.FailureRatio != options.FailureRatio || old.MinimumThroughput != options.MinimumThroughput || old.SlowCallRatio != options.SlowCallRatio;
+        WindowRule? oldRule = null;
+        lock (_sync)
+        {
+            if (newWindow)
+            {
+                oldRule = _windowRule;
+                _windowRule = WindowRule.Create(options, _counters);
+            }
+
+            if (options.HalfOpenMaxCalls != _probeIds.Length)
+            {
+                // Keep the probes in flight; new ones are granted while fewer than HalfOpenMaxCalls run.
+                int length = Math.Max(options.HalfOpenMaxCalls, _probesInFlight);
+                long[] ids = new long[length];
+                long[] starts = new long[length];
+                int j = 0;
+                for (int i = 0; i < _probeIds.Length; i++)
+                {
+                    if (_probeIds[i] != 0)
+                    {
+                        ids[j] = _probeIds[i];
+                        starts[j++] = _probeStarts[i];
+                    }
+                }
+
+                _probeIds = ids;
+                _probeStarts = starts;
+            }
+
+            ApplyOptions(options);
+            long word = _stateWord;
+            word = options.Mode == CircuitBreakerMode.Disabled ? word | DisabledFlag : word & ~DisabledFlag;
+            Volatile.Write(ref _stateWord, word);
+        }
+
+        oldRule?.Stop();
     }
 
     public CircuitBreakerOptions Options => _options;
@@ -239,7 +301,7 @@ internal sealed class CircuitStateMachine
                         case CircuitState.Closed:
                             break;
 
-                        case CircuitState.HalfOpen when _probesInFlight < _probeIds.Length:
+                        case CircuitState.HalfOpen when _probesInFlight < _options.HalfOpenMaxCalls:
                             probeId = ++_lastProbeId;
                             int free = Array.IndexOf(_probeIds, 0L);
                             _probeIds[free] = probeId;
