@@ -1,0 +1,60 @@
+using System.Net;
+
+namespace Tripswitch.Http;
+
+/// <summary>Options of a <see cref="CircuitBreakerHandler"/>.</summary>
+public sealed class CircuitBreakerHandlerOptions
+{
+    /// <summary>
+    /// Chooses the circuit of a request. Requests with the same key share a circuit in the registry.
+    /// </summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: one circuit per authority, the key being scheme, host and port
+    /// (<c>https://api.openai.com:443</c>). Use e.g. host + path, or a model name, for finer circuits.
+    /// </value>
+    public Func<HttpRequestMessage, string>? KeySelector { get; set; }
+
+    /// <summary>Decides which responses are failures.</summary>
+    /// <value>Defaults to <see langword="null"/>: 5xx, 408 (Request Timeout) and 429 (Too Many Requests) are failures; every other response is a success.</value>
+    public Func<HttpResponseMessage, bool>? IsFailure { get; set; }
+
+    /// <summary>
+    /// Extracts how long the server asked callers to wait from a failed response.
+    /// </summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: <see cref="RetryAfterParser"/> reads <c>Retry-After</c> (seconds or HTTP date),
+    /// <c>retry-after-ms</c> and the <c>x-ratelimit-reset-*</c> headers LLM APIs send. Malformed values are ignored.
+    /// </value>
+    public Func<HttpResponseMessage, TimeSpan?>? RetryAfterSelector { get; set; }
+
+    /// <summary>
+    /// While a circuit rejects calls, return a synthesized <c>503 Service Unavailable</c> response with a
+    /// <c>Retry-After</c> header instead of throwing <see cref="CircuitOpenException"/> (for callers that handle HTTP
+    /// responses rather than exceptions).
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: the handler throws <see cref="CircuitOpenException"/>.</value>
+    public bool ReturnServiceUnavailableWhenOpen { get; set; }
+
+    /// <summary>The default failure rule: 5xx, 408 and 429.</summary>
+    /// <param name="response">The response.</param>
+    /// <returns>Whether the response counts as a failure.</returns>
+    public static bool IsTransientFailure(HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        int code = (int)response.StatusCode;
+        return code >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+    }
+
+    /// <summary>The default key: the request's scheme, host and port.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The key, like <c>https://api.openai.com:443</c>.</returns>
+    /// <exception cref="InvalidOperationException">The request has no absolute URI.</exception>
+    public static string AuthorityKey(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Uri uri = request.RequestUri is { IsAbsoluteUri: true } absolute
+            ? absolute
+            : throw new InvalidOperationException("The request has no absolute RequestUri, so its circuit can't be chosen by authority; set HttpClient.BaseAddress or a KeySelector.");
+        return $"{uri.Scheme}://{uri.Host}:{uri.Port}";
+    }
+}
