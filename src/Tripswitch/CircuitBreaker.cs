@@ -312,7 +312,10 @@ public sealed class CircuitBreaker
         return await fallback(failure, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A snapshot of the circuit's state, counts and recent transitions (the seed's <c>get_summary()</c>).</summary>
+    /// <summary>
+    /// A snapshot of the circuit's state, counts and recent transitions (the seed's <c>get_summary()</c>). Like reading
+    /// <see cref="State"/>, it first performs what time alone decides (an open period that ended, a probe that timed out).
+    /// </summary>
     /// <returns>The snapshot.</returns>
     public CircuitSummary GetSummary() => _machine.GetSummary();
 

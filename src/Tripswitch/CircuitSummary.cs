@@ -15,8 +15,10 @@ public sealed class CircuitSummary
         int consecutiveFailures,
         Controller.CounterSnapshot counts,
         TimeSpan retryAfter,
-        IReadOnlyList<CircuitTransition> transitions)
+        IReadOnlyList<CircuitTransition> transitions,
+        long stateChanges)
     {
+        StateChanges = stateChanges;
         Name = name;
         State = state;
         ConsecutiveFailures = consecutiveFailures;
@@ -66,6 +68,9 @@ public sealed class CircuitSummary
     /// <summary>How long until an open circuit lets a probe through; zero unless open, <see cref="TimeSpan.MaxValue"/> when isolated.</summary>
     public TimeSpan RetryAfter { get; }
 
+    /// <summary>Every state change since the circuit was created (<see cref="Transitions"/> keeps only the most recent).</summary>
+    public long StateChanges { get; }
+
     /// <summary>The most recent state changes, oldest first (at most 64).</summary>
     public IReadOnlyList<CircuitTransition> Transitions { get; }
 
@@ -73,5 +78,5 @@ public sealed class CircuitSummary
     /// <returns>The summary line.</returns>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"circuit={Name} state={State} consecutive_failures={ConsecutiveFailures} success_rate={SuccessRate * 100:0.0}% total={TotalCalls} successful={Successful} failed={Failed} ignored={Ignored} rejected={Rejected} state_changes={Transitions.Count}");
+        $"circuit={Name} state={State} consecutive_failures={ConsecutiveFailures} success_rate={SuccessRate * 100:0.0}% total={TotalCalls} successful={Successful} failed={Failed} ignored={Ignored} rejected={Rejected} state_changes={StateChanges}");
 }

@@ -69,6 +69,7 @@ internal sealed class CircuitStateMachine
     private readonly CircuitTransition[] _log = new CircuitTransition[CircuitBreakerDefaults.TransitionLogSize];
     private int _logNext;
     private int _logCount;
+    private long _transitionCount;
     private readonly Queue<CircuitTransition> _pending = new();
     private int _pendingCount;
     private int _dispatching;
@@ -747,6 +748,7 @@ internal sealed class CircuitStateMachine
         _log[_logNext] = transition;
         _logNext = (_logNext + 1) % _log.Length;
         _logCount = Math.Min(_logCount + 1, _log.Length);
+        _transitionCount++;
         _pending.Enqueue(transition);
         _pendingCount++;
         TripswitchTelemetry.AddTransitionEvent(transition);
@@ -799,8 +801,10 @@ internal sealed class CircuitStateMachine
         TimeSpan retryAfter = TimeSpan.Zero;
         CircuitState state;
         long consecutive;
+        long stateChanges;
         lock (_sync)
         {
+            stateChanges = _transitionCount;
             state = (CircuitState)(_stateWord & StateMask);
             consecutive = _failureWord & CountMask;
             transitions = new CircuitTransition[_logCount];
@@ -821,7 +825,7 @@ internal sealed class CircuitStateMachine
             }
         }
 
-        return new CircuitSummary(_options.Name, state, (int)consecutive, counts, retryAfter, transitions);
+        return new CircuitSummary(_options.Name, state, (int)consecutive, counts, retryAfter, transitions, stateChanges);
     }
 
     internal static long ToTimestampTicks(TimeSpan duration, long frequency)
