@@ -60,6 +60,8 @@ internal sealed class CircuitStateMachine
     // Everything below is only touched under _sync.
     private long[] _probeIds;
     private long[] _probeStarts;
+    private long[] _probeLeases;
+    private CircuitCoordinator? _coordinator;
     private int _probesInFlight;
     private int _halfOpenSuccesses;
     private long _lastProbeId;
@@ -81,6 +83,7 @@ internal sealed class CircuitStateMachine
         _notify = notify;
         _probeIds = new long[options.HalfOpenMaxCalls];
         _probeStarts = new long[options.HalfOpenMaxCalls];
+        _probeLeases = new long[options.HalfOpenMaxCalls];
         ApplyOptions(options);
         _windowRule = WindowRule.Create(options, _counters);
         if (options.Mode == CircuitBreakerMode.Disabled)
@@ -131,18 +134,21 @@ internal sealed class CircuitStateMachine
                 int length = Math.Max(options.HalfOpenMaxCalls, _probesInFlight);
                 long[] ids = new long[length];
                 long[] starts = new long[length];
+                long[] leases = new long[length];
                 int j = 0;
                 for (int i = 0; i < _probeIds.Length; i++)
                 {
                     if (_probeIds[i] != 0)
                     {
                         ids[j] = _probeIds[i];
+                        leases[j] = _probeLeases[i];
                         starts[j++] = _probeStarts[i];
                     }
                 }
 
                 _probeIds = ids;
                 _probeStarts = starts;
+                _probeLeases = leases;
             }
 
             ApplyOptions(options);
@@ -302,11 +308,12 @@ internal sealed class CircuitStateMachine
                         case CircuitState.Closed:
                             break;
 
-                        case CircuitState.HalfOpen when _probesInFlight < _options.HalfOpenMaxCalls:
+                        case CircuitState.HalfOpen when _probesInFlight < _options.HalfOpenMaxCalls && TryTakeLeaseLocked(out long lease):
                             probeId = ++_lastProbeId;
                             int free = Array.IndexOf(_probeIds, 0L);
                             _probeIds[free] = probeId;
                             _probeStarts[free] = now;
+                            _probeLeases[free] = lease;
                             _probesInFlight++;
                             break;
 
@@ -357,6 +364,17 @@ internal sealed class CircuitStateMachine
 
             return Reject(slot, rejection, out permit, out rejection);
         }
+    }
+
+    private bool TryTakeLeaseLocked(out long lease)
+    {
+        if (_coordinator is null)
+        {
+            lease = 0;
+            return true;
+        }
+
+        return _coordinator.TryTakeProbeLease(out lease);
     }
 
     private bool Reject(CallCounters.Slot slot, CircuitRejection reason, out CircuitPermit permit, out CircuitRejection rejection)
@@ -508,15 +526,22 @@ internal sealed class CircuitStateMachine
         CallCounters.Increment(ref _counters.Current.Ignored);
         if (permit.ProbeId > 0)
         {
+            long lease = 0;
             lock (_sync)
             {
                 // Ignored probes free their slot and decide nothing.
                 int slot = Array.IndexOf(_probeIds, permit.ProbeId);
                 if (slot >= 0)
                 {
+                    lease = _probeLeases[slot];
                     _probeIds[slot] = 0;
                     _probesInFlight--;
                 }
+            }
+
+            if (lease != 0)
+            {
+                _coordinator?.OnProbeCompleted(lease, success: null);
             }
         }
     }
@@ -560,6 +585,8 @@ internal sealed class CircuitStateMachine
                 _hintDeadline = Math.Max(_hintDeadline, deadline);
             }
         }
+
+        _coordinator?.OnRetryAfterHint(hint);
     }
 
     private long HintDeadline(TimeSpan hint)
@@ -584,10 +611,12 @@ internal sealed class CircuitStateMachine
         }
 
         DispatchNotifications();
+        _coordinator?.OnLocalTrip(_time.GetElapsedTime(0, breakTicks), hint);
     }
 
     private void ProbeSucceeded(long probeId)
     {
+        long lease;
         lock (_sync)
         {
             // Probe ids are unique and every transition frees all slots, so a probe from an earlier half-open period,
@@ -598,6 +627,7 @@ internal sealed class CircuitStateMachine
                 return;
             }
 
+            lease = _probeLeases[slot];
             _probeIds[slot] = 0;
             _probesInFlight--;
             if (++_halfOpenSuccesses >= _options.SuccessThreshold)
@@ -607,12 +637,17 @@ internal sealed class CircuitStateMachine
         }
 
         DispatchNotifications();
+        if (lease != 0)
+        {
+            _coordinator?.OnProbeCompleted(lease, success: true);
+        }
     }
 
     private void FailProbe(long probeId, Exception? cause, TimeSpan? hint)
     {
         // The generator is user code: compute the period before taking the lock.
         long breakTicks = ComputeBreakTicks(Volatile.Read(ref _openAttempt) + 1, cause);
+        long lease;
         lock (_sync)
         {
             int slot = Array.IndexOf(_probeIds, probeId);
@@ -621,12 +656,17 @@ internal sealed class CircuitStateMachine
                 return;
             }
 
+            lease = _probeLeases[slot];
             _failureWord++; // a failed probe is one more failure in a row
             _openAttempt++;
             OpenLocked(cause, breakTicks, hint);
         }
 
         DispatchNotifications();
+        if (lease != 0)
+        {
+            _coordinator?.OnProbeCompleted(lease, success: false);
+        }
     }
 
     private void OpenLocked(Exception? cause, long breakTicks, TimeSpan? hint)
@@ -687,6 +727,7 @@ internal sealed class CircuitStateMachine
         }
 
         DispatchNotifications();
+        _coordinator?.OnManualChange(CircuitState.Isolated);
     }
 
     public void Reset()
@@ -702,6 +743,42 @@ internal sealed class CircuitStateMachine
                 Volatile.Write(ref _failureWord, _failureWord & ~CountMask);
                 _windowRule?.Reset();
                 _hintDeadline = 0;
+            }
+        }
+
+        DispatchNotifications();
+        _coordinator?.OnManualChange(CircuitState.Closed);
+    }
+
+    /// <summary>Plugs shared state in (one coordinator per circuit, before or while it runs).</summary>
+    public void Attach(CircuitCoordinator? coordinator) => Volatile.Write(ref _coordinator, coordinator);
+
+    /// <summary>The consecutive-failure count of the current state (what a coordinator reports to its fleet).</summary>
+    public int ConsecutiveFailures => (int)(Volatile.Read(ref _failureWord) & CountMask);
+
+    /// <summary>
+    /// Makes the local state follow the fleet's: <paramref name="state"/>, with <paramref name="openFor"/> left of an
+    /// open period. A transition (new generation, log entry, notification) happens only when the state differs; an open
+    /// deadline is moved to the fleet's. Never calls the coordinator back.
+    /// </summary>
+    public void ApplyRemote(CircuitState state, TimeSpan openFor)
+    {
+        lock (_sync)
+        {
+            var current = (CircuitState)(_stateWord & StateMask);
+            if (state == CircuitState.Open)
+            {
+                _openUntil = _time.GetTimestamp() + ToTimestampTicks(openFor < TimeSpan.Zero ? TimeSpan.Zero : openFor, _time.TimestampFrequency);
+            }
+
+            if (current != state)
+            {
+                if (state == CircuitState.Open && current == CircuitState.Closed)
+                {
+                    _openAttempt = 1;
+                }
+
+                TransitionLocked(state, cause: null);
             }
         }
 
