@@ -213,7 +213,7 @@ public sealed class CircuitBreakerOptions
         }
     }
 
-    internal static void CheckRange<T>(string prefix, string option, T value, T min, T max, string? lowerName = null)
+    internal static void CheckRange<T>(string prefix, string option, T value, T min, T max, string? lowerName = null, string owner = nameof(CircuitBreakerOptions))
         where T : IComparable<T>
     {
         if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
@@ -222,7 +222,7 @@ public sealed class CircuitBreakerOptions
             throw new ArgumentOutOfRangeException(
                 option,
                 value,
-                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{option} must be between {lower} and {max}; it was {value}."));
+                string.Create(CultureInfo.InvariantCulture, $"{prefix}{owner}.{option} must be between {lower} and {max}; it was {value}."));
         }
     }
 

@@ -23,6 +23,7 @@ public sealed class CircuitBreakerRegistry
     private readonly Lock _evictionLock = new();
     private int _count;
     private int _nextEvictionCount;
+    private Func<CircuitBreaker, Controller.CircuitCoordinator?>? _coordinatorFactory;
 
     // Advanced once per new breaker; an access stamps its entry with it. Eviction happens only when breakers are
     // added, so ordering accesses by this clock is exactly least-recently-used between additions.
@@ -160,6 +161,11 @@ public sealed class CircuitBreakerRegistry
         if (ReferenceEquals(entry, created))
         {
             created.Breaker.StateChanged += OnBreakerStateChanged;
+            if (_coordinatorFactory is { } factory)
+            {
+                created.Breaker.Machine.Attach(factory(created.Breaker));
+            }
+
             if (!ReferenceEquals(config, _config))
             {
                 // Reconfigure ran between reading the configuration and adding this breaker: apply the newest.
@@ -179,6 +185,22 @@ public sealed class CircuitBreakerRegistry
         Touch(entry);
         return entry.Breaker;
     }
+
+    /// <summary>
+    /// Gives every breaker of the registry (those it holds now and those it creates later) a coordinator made by
+    /// <paramref name="factory"/>: the seam through which shared state (Tripswitch.Redis) joins a fleet.
+    /// </summary>
+    internal void SetCoordinatorFactory(Func<CircuitBreaker, Controller.CircuitCoordinator?>? factory)
+    {
+        Volatile.Write(ref _coordinatorFactory, factory);
+        foreach (KeyValuePair<string, Entry> pair in _entries)
+        {
+            pair.Value.Breaker.Machine.Attach(factory?.Invoke(pair.Value.Breaker));
+        }
+    }
+
+    /// <summary>The breakers the registry holds now.</summary>
+    internal IEnumerable<CircuitBreaker> Breakers => _entries.Select(static pair => pair.Value.Breaker);
 
     /// <summary>
     /// Applies new defaults, overrides and capacity. Every breaker the registry holds gets its new options at once and
@@ -259,6 +281,7 @@ public sealed class CircuitBreakerRegistry
                 {
                     pair.Value.Breaker.StateChanged -= OnBreakerStateChanged;
                     pair.Value.Breaker.Machine.Detach();
+                    (pair.Value.Breaker.Machine.Coordinator as IDisposable)?.Dispose();
                     Interlocked.Decrement(ref _count);
                     evicted++;
                 }

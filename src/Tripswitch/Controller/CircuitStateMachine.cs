@@ -753,6 +753,8 @@ internal sealed class CircuitStateMachine
     /// <summary>Plugs shared state in (one coordinator per circuit, before or while it runs).</summary>
     public void Attach(CircuitCoordinator? coordinator) => Volatile.Write(ref _coordinator, coordinator);
 
+    public CircuitCoordinator? Coordinator => Volatile.Read(ref _coordinator);
+
     /// <summary>The consecutive-failure count of the current state (what a coordinator reports to its fleet).</summary>
     public int ConsecutiveFailures => (int)(Volatile.Read(ref _failureWord) & CountMask);
 

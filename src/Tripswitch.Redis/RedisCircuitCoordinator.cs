@@ -1,0 +1,273 @@
+using System.Collections.Concurrent;
+using StackExchange.Redis;
+using Tripswitch.Controller;
+
+namespace Tripswitch.Redis;
+
+/// <summary>
+/// Joins one local circuit to its fleet. The local state machine keeps deciding on local rules; this coordinator
+/// reports outcomes in batches, forwards local trips, hints and operator changes, gates half-open probes on fleet-wide
+/// leases, and makes the local state follow the fleet's (newest generation wins). Nothing here ever blocks a caller or
+/// lets a store exception reach one.
+/// </summary>
+internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
+{
+    private readonly RedisCircuitSharing _sharing;
+    private readonly CircuitBreaker _breaker;
+    private readonly CircuitStateMachine _machine;
+    private readonly RedisKey[] _keys;
+    private readonly ConcurrentQueue<(long Id, long GrantedAt)> _leases = new();
+    private readonly Lock _applyLock = new();
+    private long _epoch = -1;
+    private long _generation = -1;
+    private long _reportedSuccesses;
+    private long _reportedFailures;
+    private int _reportInFlight;
+    private int _leaseRequestInFlight;
+    private int _pendingTrip;
+    private int _disposed;
+
+    public RedisCircuitCoordinator(RedisCircuitSharing sharing, CircuitBreaker breaker)
+    {
+        _sharing = sharing;
+        _breaker = breaker;
+        _machine = breaker.Machine;
+        _keys = sharing.KeysFor(breaker.Name);
+
+        // Outcomes from before joining are this process's own history, not news for the fleet.
+        Controller.CounterSnapshot counts = _machine.Counts;
+        _reportedSuccesses = counts.Successful;
+        _reportedFailures = counts.Failed;
+    }
+
+    public string Name => _breaker.Name;
+
+    private CircuitBreakerOptions Options => _machine.Options;
+
+    public override bool TryTakeProbeLease(out long lease)
+    {
+        lease = 0;
+        if (_sharing.IsDegraded)
+        {
+            return true; // the store is down: the local rules decide alone
+        }
+
+        long now = _sharing.Time.GetTimestamp();
+        while (_leases.TryDequeue(out (long Id, long GrantedAt) granted))
+        {
+            if (_sharing.Time.GetElapsedTime(granted.GrantedAt, now) < MaxLeaseIdle)
+            {
+                lease = granted.Id;
+                return true;
+            }
+
+            Send(RedisScripts.Probe, ProbeArgs(granted.Id, outcome: -1));
+        }
+
+        RequestLease();
+        return false;
+    }
+
+    /// <summary>A lease nobody used for this long is handed back, so an idle process never holds the fleet's probe slot.</summary>
+    private TimeSpan MaxLeaseIdle => Options.HalfOpenProbeTimeout / 4;
+
+    public override void OnProbeCompleted(long lease, bool? success)
+        => Send(RedisScripts.Probe, ProbeArgs(lease, success switch { true => 1, false => 0, null => -1 }));
+
+    public override void OnLocalTrip(TimeSpan openFor, TimeSpan? retryAfterHint)
+    {
+        if (_sharing.IsDegraded)
+        {
+            Volatile.Write(ref _pendingTrip, 1); // tell the fleet when the store answers again
+            return;
+        }
+
+        Send(RedisScripts.Trip, [(long)openFor.TotalMilliseconds]);
+    }
+
+    public override void OnRetryAfterHint(TimeSpan hint)
+        => Send(RedisScripts.Hint, [(long)Math.Min(hint.TotalMilliseconds, Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds)]);
+
+    public override void OnManualChange(CircuitState state)
+        => Send(RedisScripts.Set, [state == CircuitState.Isolated ? 3 : 0]);
+
+    public void OnTick(bool resync)
+    {
+        Report();
+        if (resync)
+        {
+            Resync();
+        }
+    }
+
+    public void Resync() => Send(RedisScripts.Get, []);
+
+    public void OnStoreRecovered()
+    {
+        if (Interlocked.Exchange(ref _pendingTrip, 0) != 0 && _machine.RawState == CircuitState.Open)
+        {
+            Send(RedisScripts.Trip, [(long)_machine.GetSummary().RetryAfter.TotalMilliseconds]);
+        }
+
+        Report();
+        Resync();
+    }
+
+    /// <summary>Reports the outcomes since the last report: how many, and the consecutive failures since the last success.</summary>
+    private void Report()
+    {
+        if (Interlocked.CompareExchange(ref _reportInFlight, 1, 0) != 0)
+        {
+            return;
+        }
+
+        Controller.CounterSnapshot counts = _machine.Counts;
+        long successes = counts.Successful - _reportedSuccesses;
+        long failures = counts.Failed - _reportedFailures;
+        if (successes == 0 && failures == 0)
+        {
+            Volatile.Write(ref _reportInFlight, 0);
+            return;
+        }
+
+        RedisValue[] args =
+        [
+            successes,
+            failures,
+            _machine.ConsecutiveFailures,
+            successes > 0 ? 1 : 0,
+            Options.FailureThreshold,
+            (long)Options.RecoveryTimeout.TotalMilliseconds,
+        ];
+        _ = RunAsync(RedisScripts.Report, args, onSuccess: () =>
+        {
+            _reportedSuccesses += successes;
+            _reportedFailures += failures;
+        }, then: () => Volatile.Write(ref _reportInFlight, 0));
+    }
+
+    private void RequestLease()
+    {
+        if (Interlocked.CompareExchange(ref _leaseRequestInFlight, 1, 0) != 0)
+        {
+            return;
+        }
+
+        long id = Random.Shared.NextInt64(1, long.MaxValue);
+        RedisValue[] args =
+        [
+            id,
+            Options.HalfOpenMaxCalls,
+            (long)Options.HalfOpenProbeTimeout.TotalMilliseconds,
+            (long)Options.RecoveryTimeout.TotalMilliseconds,
+            Options.RecoveryBackoffMultiplier,
+            (long)Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds,
+        ];
+        _ = RunAsync(RedisScripts.Lease, args, onState: state =>
+        {
+            if (state.Extra == 1)
+            {
+                _leases.Enqueue((id, _sharing.Time.GetTimestamp()));
+            }
+        }, then: () => Volatile.Write(ref _leaseRequestInFlight, 0));
+    }
+
+    private RedisValue[] ProbeArgs(long lease, int outcome) =>
+    [
+        lease,
+        outcome,
+        Options.SuccessThreshold,
+        (long)Options.RecoveryTimeout.TotalMilliseconds,
+        Options.RecoveryBackoffMultiplier,
+        (long)Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds,
+    ];
+
+    private void Send(string script, RedisValue[] args) => _ = RunAsync(script, args);
+
+    /// <summary>Runs a script without blocking the caller; its answer moves the local state. Store failures only degrade.</summary>
+    private async Task RunAsync(string script, RedisValue[] args, Action? onSuccess = null, Action<SharedState>? onState = null, Action? then = null)
+    {
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            RedisValue[] values = new RedisValue[args.Length + 3];
+            values[0] = _sharing.Channel.ToString();
+            values[1] = _breaker.Name;
+            values[2] = (long)_sharing.Options.KeyExpiry.TotalMilliseconds;
+            args.CopyTo(values, 3);
+            RedisResult result = await _sharing.Database.ScriptEvaluateAsync(script, _keys, values).ConfigureAwait(false);
+            SharedState state = Parse(result);
+            _sharing.OnSucceeded();
+            onSuccess?.Invoke();
+            onState?.Invoke(state);
+            Apply(state);
+        }
+#pragma warning disable CA1031 // No store failure (connection, timeout, garbage, a bug in a reply) may reach a caller.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _sharing.OnFailed(ex);
+        }
+        finally
+        {
+            then?.Invoke();
+        }
+    }
+
+    private static SharedState Parse(RedisResult result)
+    {
+        if (result.Resp2Type != ResultType.Array || result.Length != 5)
+        {
+            throw new InvalidDataException($"The circuit store answered with an unexpected reply ({result.Resp2Type}).");
+        }
+
+        long state = (long)result[2];
+        if (state is < 0 or > 3)
+        {
+            throw new InvalidDataException($"The circuit store answered with an unknown state ({state}).");
+        }
+
+        return new SharedState((long)result[0], (long)result[1], (CircuitState)state, Math.Max(0, (long)result[3]), (long)result[4]);
+    }
+
+    /// <summary>Makes the local state follow the fleet's when the fleet's is newer than the last one applied.</summary>
+    public void Apply(SharedState state)
+    {
+        lock (_applyLock)
+        {
+            if (state.Epoch == _epoch && state.Generation <= _generation)
+            {
+                return; // an answer or message older than what was applied already
+            }
+
+            _epoch = state.Epoch;
+            _generation = state.Generation;
+        }
+
+        CircuitState local = _machine.RawState;
+        if (state.State == local && state.State != CircuitState.Open)
+        {
+            return;
+        }
+
+        // A process that tripped locally while the store was down keeps its open period until the fleet hears of it.
+        if (state.State == CircuitState.Closed && local == CircuitState.Open && Volatile.Read(ref _pendingTrip) != 0)
+        {
+            return;
+        }
+
+        _machine.ApplyRemote(state.State, TimeSpan.FromMilliseconds(state.RemainingMs));
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _sharing.Leave(this);
+        }
+    }
+}

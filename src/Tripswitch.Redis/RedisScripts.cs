@@ -1,0 +1,188 @@
+namespace Tripswitch.Redis;
+
+/// <summary>
+/// The Lua scripts that decide a shared circuit's transitions atomically on the Redis server, on the server's clock.
+/// </summary>
+/// <remarks>
+/// Every script gets KEYS[1] = the circuit's hash, KEYS[2] = its sorted set of half-open probe leases (score = expiry, ms),
+/// ARGV[1] = the pub/sub channel, ARGV[2] = the circuit's name, ARGV[3] = the key expiry (ms), then its own arguments.
+/// Each returns {epoch, generation, state, ms until an open period ends, extra}. A missing key starts closed; a malformed
+/// one (wrong type, non-numeric fields) is replaced, never crashed on. Every change of state is published as
+/// "epoch|generation|state|remaining ms|name". The epoch changes whenever the hash is created anew, so instances never
+/// mistake a fresh generation count for an old one.
+/// </remarks>
+internal static class RedisScripts
+{
+    private const string Prelude = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local ttl = tonumber(ARGV[3])
+
+        local function fresh(gen)
+          return { epoch = now, gen = gen, st = 0, untl = 0, cf = 0, hs = 0, att = 0, changed = true }
+        end
+
+        local function whole(x) return x ~= nil and x == math.floor(x) and x >= 0 end
+
+        local function load()
+          local v = redis.pcall('HMGET', KEYS[1], 'epoch', 'gen', 'st', 'until', 'cf', 'hs', 'att')
+          if type(v) ~= 'table' or v.err then
+            redis.call('DEL', KEYS[1], KEYS[2])
+            return fresh(1)
+          end
+          if v[1] == false and v[2] == false and v[3] == false then
+            local s = fresh(0)
+            s.changed = false
+            s.new = true
+            return s
+          end
+          local s = { epoch = tonumber(v[1]), gen = tonumber(v[2]), st = tonumber(v[3]), untl = tonumber(v[4]),
+                      cf = tonumber(v[5]), hs = tonumber(v[6]), att = tonumber(v[7]), changed = false }
+          if not (whole(s.epoch) and whole(s.gen) and whole(s.st) and s.st <= 3 and whole(s.untl) and whole(s.cf)
+                  and whole(s.hs) and whole(s.att)) then
+            redis.call('DEL', KEYS[1], KEYS[2])
+            return fresh(1)
+          end
+          if redis.pcall('TYPE', KEYS[2]).ok ~= 'none' and redis.pcall('TYPE', KEYS[2]).ok ~= 'zset' then
+            redis.call('DEL', KEYS[2])
+          end
+          return s
+        end
+
+        local function backoff(att)
+          local ms = tonumber(ARGV[7]) * (tonumber(ARGV[8]) ^ (att - 1))
+          local max = tonumber(ARGV[9])
+          if ms > max then ms = max end
+          return math.floor(ms)
+        end
+
+        local function open(s, ms, att)
+          s.st = 1; s.gen = s.gen + 1; s.untl = now + ms; s.hs = 0; s.att = att; s.changed = true
+          redis.call('DEL', KEYS[2])
+        end
+
+        local function close(s)
+          s.st = 0; s.gen = s.gen + 1; s.untl = 0; s.cf = 0; s.hs = 0; s.att = 0; s.changed = true
+          redis.call('DEL', KEYS[2])
+        end
+
+        local function finish(s, extra)
+          local remaining = 0
+          if s.st == 1 and s.untl > now then remaining = s.untl - now end
+          if s.changed or s.new then
+            redis.call('HSET', KEYS[1], 'epoch', s.epoch, 'gen', s.gen, 'st', s.st, 'until', s.untl, 'cf', s.cf, 'hs', s.hs, 'att', s.att)
+          end
+          redis.call('PEXPIRE', KEYS[1], ttl)
+          if s.changed then
+            redis.call('PUBLISH', ARGV[1], s.epoch .. '|' .. s.gen .. '|' .. s.st .. '|' .. remaining .. '|' .. ARGV[2])
+          end
+          return { s.epoch, s.gen, s.st, remaining, extra }
+        end
+
+        local s = load()
+        """;
+
+    /// <summary>Reads the state (repairing a malformed key). No arguments of its own.</summary>
+    public const string Get = Prelude + """
+        return finish(s, 0)
+        """;
+
+    /// <summary>ARGV[4] successes, [5] failures, [6] trailing failures after the last success, [7] 1 if a success happened, [8] threshold, [9] open period ms.</summary>
+    public const string Report = Prelude + """
+        if s.st == 0 then
+          if tonumber(ARGV[7]) == 1 then s.cf = tonumber(ARGV[6]) else s.cf = s.cf + tonumber(ARGV[5]) end
+          if tonumber(ARGV[4]) > 0 or tonumber(ARGV[5]) > 0 then s.new = true end
+          if s.cf >= tonumber(ARGV[8]) then
+            local ms = tonumber(ARGV[9])
+            open(s, ms, 1)
+          end
+        end
+        return finish(s, 0)
+        """;
+
+    /// <summary>ARGV[4] open period ms: a local trip opens the shared circuit (or extends its open period).</summary>
+    public const string Trip = Prelude + """
+        local ms = tonumber(ARGV[4])
+        if s.st == 0 then
+          open(s, ms, 1)
+        elseif s.st == 1 and now + ms > s.untl then
+          s.untl = now + ms
+          s.gen = s.gen + 1
+          s.changed = true
+        end
+        return finish(s, 0)
+        """;
+
+    /// <summary>ARGV[4] hint ms: extends an open period, never shortens it.</summary>
+    public const string Hint = Prelude + """
+        local ms = tonumber(ARGV[4])
+        if s.st == 1 and now + ms > s.untl then
+          s.untl = now + ms
+          s.gen = s.gen + 1
+          s.changed = true
+        end
+        return finish(s, 0)
+        """;
+
+    /// <summary>
+    /// ARGV[4] lease id, [5] max probes, [6] lease ms, [7] recovery ms, [8] backoff multiplier, [9] max open ms.
+    /// Half-opens a circuit whose open period ended; grants a probe lease while fewer than max are out; an expired
+    /// lease counts as a failed probe. Extra: 1 when the lease was granted.
+    /// </summary>
+    public const string Lease = Prelude + """
+        if s.st == 1 and now >= s.untl then
+          s.st = 2; s.gen = s.gen + 1; s.hs = 0; s.changed = true
+          redis.call('DEL', KEYS[2])
+        end
+        local granted = 0
+        if s.st == 2 then
+          local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+          if #expired > 0 then
+            open(s, backoff(s.att + 1), s.att + 1)
+          elseif redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[5]) then
+            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[4])
+            redis.call('PEXPIRE', KEYS[2], ttl)
+            granted = 1
+          end
+        end
+        return finish(s, granted)
+        """;
+
+    /// <summary>
+    /// ARGV[4] lease id, [5] outcome (1 success, 0 failure, -1 released unused or ignored), [6] success threshold,
+    /// [7] recovery ms, [8] backoff multiplier, [9] max open ms. Only a live lease counts; an expired one is a failure.
+    /// </summary>
+    public const string Probe = Prelude + """
+        local outcome = tonumber(ARGV[5])
+        if s.st == 2 then
+          local score = redis.call('ZSCORE', KEYS[2], ARGV[4])
+          if score then
+            redis.call('ZREM', KEYS[2], ARGV[4])
+            if tonumber(score) <= now then outcome = 0 end
+            if outcome == 1 then
+              s.hs = s.hs + 1
+              s.new = true
+              if s.hs >= tonumber(ARGV[6]) then close(s) end
+            elseif outcome == 0 then
+              open(s, backoff(s.att + 1), s.att + 1)
+            end
+          end
+        end
+        return finish(s, 0)
+        """;
+
+    /// <summary>ARGV[4] state: 0 closes (reset), 3 isolates — an operator's decision for the whole fleet.</summary>
+    public const string Set = Prelude + """
+        local st = tonumber(ARGV[4])
+        if st == 0 and s.st ~= 0 then
+          close(s)
+        elseif st == 0 then
+          s.cf = 0
+          s.new = true
+        elseif st == 3 and s.st ~= 3 then
+          s.st = 3; s.gen = s.gen + 1; s.untl = 0; s.hs = 0; s.changed = true
+          redis.call('DEL', KEYS[2])
+        end
+        return finish(s, 0)
+        """;
+}
