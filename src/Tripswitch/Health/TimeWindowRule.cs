@@ -23,6 +23,9 @@ internal sealed class TimeWindowRule : WindowRule
     {
         _counters = counters;
         _snapshots = new WindowCounts[CircuitBreakerDefaults.TimeWindowBuckets - 1];
+
+        // The totals are cumulative over the circuit's life (a reconfigured circuit has history): start from now.
+        Array.Fill(_snapshots, counters.ReadWindow());
         TimeSpan bucket = options.SamplingDuration / CircuitBreakerDefaults.TimeWindowBuckets;
 
         // The timer holds this rule weakly: a rule nobody uses any more is collected, and the timer stops itself.
