@@ -248,4 +248,20 @@ public class CircuitModeTests
         Assert.Equal(1, breaker.GetSummary().Rejected);
         Assert.Equal(0, breaker.GetSummary().ShadowRejected);
     }
+
+    [Fact]
+    public void Isolate_DisabledMode_StateStaysClosedAndNothingIsRecorded()
+    {
+        // A disabled circuit lets everything pass; it must not report a state (Isolated) that its behaviour contradicts.
+        var time = new FakeTimeProvider();
+        CircuitBreaker breaker = RuleKit.Create(time, o => o.Mode = CircuitBreakerMode.Disabled);
+        var log = new TransitionLog(breaker);
+
+        breaker.Isolate();
+
+        Assert.Equal(4, breaker.Execute(() => 4)); // still passes
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Empty(breaker.GetSummary().Transitions);
+        Assert.Empty(log.All);
+    }
 }

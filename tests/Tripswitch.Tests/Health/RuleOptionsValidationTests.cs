@@ -69,6 +69,11 @@ public class RuleOptionsValidationTests
         ["RecoveryJitter=NaN"] = (o => o.RecoveryJitter = double.NaN, nameof(CircuitBreakerOptions.RecoveryJitter)),
         ["HalfOpenProbeTimeout=0"] = (o => o.HalfOpenProbeTimeout = TimeSpan.Zero, nameof(CircuitBreakerOptions.HalfOpenProbeTimeout)),
         ["HalfOpenProbeTimeout=-1s"] = (o => o.HalfOpenProbeTimeout = TimeSpan.FromSeconds(-1), nameof(CircuitBreakerOptions.HalfOpenProbeTimeout)),
+        ["WindowSize=100001"] = (o => o.WindowSize = 100_001, nameof(CircuitBreakerOptions.WindowSize)),
+        ["SamplingDuration=1d+1ms"] = (o => o.SamplingDuration = TimeSpan.FromDays(1) + TimeSpan.FromMilliseconds(1), nameof(CircuitBreakerOptions.SamplingDuration)),
+        ["SlowCallThreshold=1d+1ms"] = (o => o.SlowCallThreshold = TimeSpan.FromDays(1) + TimeSpan.FromMilliseconds(1), nameof(CircuitBreakerOptions.SlowCallThreshold)),
+        ["MaxRecoveryTimeout=1d+1ms"] = (o => o.MaxRecoveryTimeout = TimeSpan.FromDays(1) + TimeSpan.FromMilliseconds(1), nameof(CircuitBreakerOptions.MaxRecoveryTimeout)),
+        ["HalfOpenProbeTimeout=1d+1ms"] = (o => o.HalfOpenProbeTimeout = TimeSpan.FromDays(1) + TimeSpan.FromMilliseconds(1), nameof(CircuitBreakerOptions.HalfOpenProbeTimeout)),
         ["Rule=undefined"] = (o => o.Rule = (FailureRule)42, nameof(CircuitBreakerOptions.Rule)),
         ["Mode=undefined"] = (o => o.Mode = (CircuitBreakerMode)42, nameof(CircuitBreakerOptions.Mode)),
     };
@@ -103,6 +108,11 @@ public class RuleOptionsValidationTests
     [InlineData("RecoveryJitter=NaN")]
     [InlineData("HalfOpenProbeTimeout=0")]
     [InlineData("HalfOpenProbeTimeout=-1s")]
+    [InlineData("WindowSize=100001")]
+    [InlineData("SamplingDuration=1d+1ms")]
+    [InlineData("SlowCallThreshold=1d+1ms")]
+    [InlineData("MaxRecoveryTimeout=1d+1ms")]
+    [InlineData("HalfOpenProbeTimeout=1d+1ms")]
     [InlineData("Rule=undefined")]
     [InlineData("Mode=undefined")]
     public void Constructor_InvalidRuleOrRecoveryOption_ThrowsNamingTheOption(string @case)

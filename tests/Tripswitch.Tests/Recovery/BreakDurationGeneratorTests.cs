@@ -184,4 +184,35 @@ public class BreakDurationGeneratorTests
 
         RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public void RecordFailure_TwoConcurrentProbesBothFail_GeneratorCalledOncePerActualOpening()
+    {
+        // With two probe slots both probes fail; the first reopens the circuit, the second finds its half-open period
+        // over and changes nothing. The generator must see the openings that happen: attempts 1 and 2, not a third.
+        var time = new FakeTimeProvider();
+        var attempts = new ConcurrentQueue<int>();
+        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.HalfOpenMaxCalls = 2;
+            o.RecoveryTimeout = TimeSpan.FromSeconds(10);
+            o.BreakDurationGenerator = args =>
+            {
+                attempts.Enqueue(args.OpenAttempt);
+                return args.ComputedDuration;
+            };
+        });
+        var log = new TransitionLog(breaker);
+        RuleKit.Fail(breaker);
+        time.Advance(TimeSpan.FromSeconds(10));
+        CircuitPermit first = breaker.AcquirePermit();
+        CircuitPermit second = breaker.AcquirePermit();
+
+        first.RecordFailure(new UpstreamException());
+        second.RecordFailure(new UpstreamException());
+
+        Assert.Equal(2, log.Steps.Count(s => s.To == CircuitState.Open));
+        Assert.Equal([1, 2], attempts);
+    }
 }

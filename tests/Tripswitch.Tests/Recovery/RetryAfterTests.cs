@@ -316,4 +316,34 @@ public class RetryAfterTests
         Assert.False(granted);
         Assert.Equal(TimeSpan.FromSeconds(25), retryAfter);
     }
+
+    [Fact]
+    public void Execute_RetryAfterExtractorThrows_FailureStillCountsAndOpensTheCircuit()
+    {
+        // Like a throwing BreakDurationGenerator, a throwing extractor must not lose the caller's outcome: the failure
+        // still counts toward the rule (here: trips the circuit) even though no hint could be read.
+        var time = new FakeTimeProvider();
+        CircuitBreaker breaker = Create(time, o => o.RetryAfterExtractor = _ => throw new InvalidOperationException("extractor bug"));
+
+        Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw new UpstreamException()));
+
+        Assert.Equal(CircuitState.Open, breaker.State);
+        Assert.Equal(1, breaker.GetSummary().Failed);
+    }
+
+    [Fact]
+    public void Execute_RetryAfterExtractorThrowsForAProbe_ProbeSlotIsNotLost()
+    {
+        var time = new FakeTimeProvider();
+        bool extractorBroken = false;
+        CircuitBreaker breaker = Create(time, o => o.RetryAfterExtractor = _ => extractorBroken ? throw new InvalidOperationException("extractor bug") : null);
+        RuleKit.Fail(breaker);
+        time.Advance(TimeSpan.FromSeconds(5));
+        extractorBroken = true;
+
+        Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw new UpstreamException())); // the probe fails
+
+        // The failed probe reopens the circuit; a lost report would leave it half-open with its only slot taken.
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
 }
