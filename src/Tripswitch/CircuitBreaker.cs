@@ -319,7 +319,11 @@ public sealed class CircuitBreaker
     /// <returns>The snapshot.</returns>
     public CircuitSummary GetSummary() => _machine.GetSummary();
 
-    /// <summary>Forces the circuit into <see cref="CircuitState.Isolated"/>: every call is rejected until <see cref="Reset"/>.</summary>
+    /// <summary>
+    /// Forces the circuit into <see cref="CircuitState.Isolated"/>: every call is rejected until <see cref="Reset"/>.
+    /// In <see cref="CircuitBreakerMode.MetricsOnly"/> mode the isolation is recorded but calls still pass; in
+    /// <see cref="CircuitBreakerMode.Disabled"/> mode it does nothing.
+    /// </summary>
     public void Isolate() => _machine.Isolate();
 
     /// <summary>Closes the circuit and clears its consecutive-failure count (also ends an isolation).</summary>

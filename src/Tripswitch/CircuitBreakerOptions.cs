@@ -82,6 +82,7 @@ public sealed class CircuitBreakerOptions
     /// <summary>
     /// Extracts a "retry after" hint from a failure. Exceptions that implement <see cref="IRetryAfterHint"/> need none.
     /// The open period is the later of the computed one and the hint, capped by <see cref="MaxRecoveryTimeout"/>.
+    /// If it throws, the failure counts without a hint.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>.</value>
     public Func<Exception, TimeSpan?>? RetryAfterExtractor { get; set; }

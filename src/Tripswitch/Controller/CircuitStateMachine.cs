@@ -394,7 +394,7 @@ internal sealed class CircuitStateMachine
         }
 
         CallCounters.Slot slot = _counters.Current;
-        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, TripswitchTelemetry.OutcomeSuccess);
+        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, success: true);
         if (slow && _slowIsFailure)
         {
             // A slow call is a failure, even though it answered: a hung upstream must trip the circuit.
@@ -449,7 +449,7 @@ internal sealed class CircuitStateMachine
         }
 
         CallCounters.Slot slot = _counters.Current;
-        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, TripswitchTelemetry.OutcomeFailure);
+        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, success: false);
         OnFailureCore(permit, slot, exception, hint, slow);
     }
 
@@ -527,11 +527,16 @@ internal sealed class CircuitStateMachine
         if (permit.ProbeId > 0)
         {
             long lease = 0;
+            bool timedOut = false;
             lock (_sync)
             {
-                // Ignored probes free their slot and decide nothing.
+                // Ignored probes free their slot and decide nothing — unless their time ran out first.
                 int slot = Array.IndexOf(_probeIds, permit.ProbeId);
-                if (slot >= 0)
+                if (slot >= 0 && _time.GetTimestamp() - _probeStarts[slot] >= _probeTimeoutTicks)
+                {
+                    timedOut = true;
+                }
+                else if (slot >= 0)
                 {
                     lease = _probeLeases[slot];
                     _probeIds[slot] = 0;
@@ -539,18 +544,26 @@ internal sealed class CircuitStateMachine
                 }
             }
 
-            if (lease != 0)
+            if (timedOut)
+            {
+                FailProbe(permit.ProbeId, ProbeTimedOut(), hint: null);
+            }
+            else if (lease != 0)
             {
                 _coordinator?.OnProbeCompleted(lease, success: null);
             }
         }
     }
 
-    private bool IsSlow(in CircuitPermit permit, string outcome)
+    private bool IsSlow(in CircuitPermit permit, bool success)
     {
         long elapsed = _time.GetTimestamp() - permit.StartTimestamp;
+        bool slow = elapsed > _slowTicks;
+
+        // A slow success that counts as a failure is recorded as what it counted as.
+        string outcome = success && !(slow && _slowIsFailure) ? TripswitchTelemetry.OutcomeSuccess : TripswitchTelemetry.OutcomeFailure;
         TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, outcome);
-        return elapsed > _slowTicks;
+        return slow;
     }
 
     private TimeSpan? ExtractHint(Exception? exception)
@@ -565,7 +578,16 @@ internal sealed class CircuitStateMachine
             return hinted;
         }
 
-        return _options.RetryAfterExtractor?.Invoke(exception);
+        try
+        {
+            return _options.RetryAfterExtractor?.Invoke(exception);
+        }
+#pragma warning disable CA1031 // A throwing extractor must not lose the failure (or a probe slot): the hint is just absent.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
     }
 
     /// <summary>Remembers a "retry after" hint: it extends the open period (now or when the circuit next opens), never shortens it.</summary>
@@ -627,13 +649,26 @@ internal sealed class CircuitStateMachine
                 return;
             }
 
-            lease = _probeLeases[slot];
-            _probeIds[slot] = 0;
-            _probesInFlight--;
-            if (++_halfOpenSuccesses >= _options.SuccessThreshold)
+            if (_time.GetTimestamp() - _probeStarts[slot] >= _probeTimeoutTicks)
             {
-                TransitionLocked(CircuitState.Closed, cause: null);
+                lease = -1; // its time ran out before it answered (nobody had looked yet): it failed
             }
+            else
+            {
+                lease = _probeLeases[slot];
+                _probeIds[slot] = 0;
+                _probesInFlight--;
+                if (++_halfOpenSuccesses >= _options.SuccessThreshold)
+                {
+                    TransitionLocked(CircuitState.Closed, cause: null);
+                }
+            }
+        }
+
+        if (lease == -1)
+        {
+            FailProbe(probeId, ProbeTimedOut(), hint: null);
+            return;
         }
 
         DispatchNotifications();
@@ -645,8 +680,19 @@ internal sealed class CircuitStateMachine
 
     private void FailProbe(long probeId, Exception? cause, TimeSpan? hint)
     {
-        // The generator is user code: compute the period before taking the lock.
-        long breakTicks = ComputeBreakTicks(Volatile.Read(ref _openAttempt) + 1, cause);
+        int attempt;
+        lock (_sync)
+        {
+            if (Array.IndexOf(_probeIds, probeId) < 0)
+            {
+                return; // stale, timed out already, or reported twice: no opening, so no generator call
+            }
+
+            attempt = _openAttempt + 1;
+        }
+
+        // The generator is user code: compute the period outside the lock, then check the probe still holds its slot.
+        long breakTicks = ComputeBreakTicks(attempt, cause);
         long lease;
         lock (_sync)
         {
@@ -718,6 +764,11 @@ internal sealed class CircuitStateMachine
 
     public void Isolate()
     {
+        if ((Volatile.Read(ref _stateWord) & DisabledFlag) != 0)
+        {
+            return; // a disabled circuit lets everything pass and records nothing, an operator's isolation included
+        }
+
         lock (_sync)
         {
             if ((CircuitState)(_stateWord & StateMask) != CircuitState.Isolated)

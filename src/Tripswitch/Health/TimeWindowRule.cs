@@ -22,7 +22,9 @@ internal sealed class TimeWindowRule : WindowRule
         : base(options)
     {
         _counters = counters;
-        _snapshots = new WindowCounts[CircuitBreakerDefaults.TimeWindowBuckets - 1];
+        // One snapshot per bucket: after each boundary the oldest is the one taken (buckets − 1) boundaries before it,
+        // and the newest is overwritten only at the next boundary.
+        _snapshots = new WindowCounts[CircuitBreakerDefaults.TimeWindowBuckets];
 
         // The totals are cumulative over the circuit's life (a reconfigured circuit has history): start from now.
         Array.Fill(_snapshots, counters.ReadWindow());
