@@ -1,0 +1,23 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using Perfolizer.Horology;
+using Tripswitch.Benchmarks;
+
+// Everything, full accuracy:   dotnet run -c Release --project bench/Tripswitch.Benchmarks -- --filter '*'
+// Every row once (BenchmarkDotNet's dry job, checks nothing throws):  ... -- --filter '*' --job Dry
+// Fastest check, in-process, no BenchmarkDotNet build (seconds):       ... -- --smoke [name filter]
+if (args.Length > 0 && args[0] == "--smoke")
+{
+    return SmokeRunner.Run(typeof(Program).Assembly, args.Skip(1).FirstOrDefault());
+}
+
+IConfig config = DefaultConfig.Instance
+    .AddColumn(TargetColumn.Instance, ScalingColumn.Instance)
+    .WithSummaryStyle(SummaryStyle.Default.WithTimeUnit(TimeUnit.Nanosecond));
+
+IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+
+// A row that threw or failed to build makes the whole run fail, so a dry run is a real check.
+bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+return failed ? 1 : 0;
