@@ -41,7 +41,8 @@ public sealed class TripswitchOptions
     /// <summary>The options every circuit starts from. Its <see cref="CircuitBreakerOptions.Name"/> is replaced by each circuit's key.</summary>
     /// <value>
     /// Defaults to <see cref="CircuitBreakerOptions"/>'s defaults, with the <see cref="System.TimeProvider"/> registered
-    /// in the container (when there is one) unless code sets another.
+    /// in the container (when there is one) unless code sets another. The time provider cannot change on a reload: set
+    /// one by registering it in the container, or reuse one instance, rather than creating one in a configure delegate.
     /// </value>
     public CircuitBreakerOptions Defaults { get; set; } = new();
 

@@ -27,7 +27,6 @@ internal sealed class TripswitchRegistryHost : IDisposable
     private volatile TripswitchOptions _current;
 
     public TripswitchRegistryHost(
-        IOptionsMonitor<TripswitchOptions> monitor,
         IOptionsFactory<TripswitchOptions> factory,
         TripswitchOptionsChangeTokenSource changeTokenSource,
         IEnumerable<TripswitchConfigurationSource> sources,
@@ -40,15 +39,28 @@ internal sealed class TripswitchRegistryHost : IDisposable
         _sources = new ReloadTokens([.. sources]);
         lock (_reloadLock)
         {
-            // Listen before reading the options, so no change between the two is missed; a change that arrives while
-            // the registry is being built waits for the lock.
+            // Listen before reading the configuration, so no change between the two is missed. A change that arrives
+            // while the registry is being built waits for the lock (or, raised on this thread, finds no registry yet and
+            // leaves it to the snapshot below).
             if (_sources.Count > 0)
             {
                 _reloadRegistration = ChangeToken.OnChange(_sources.GetReloadToken, OnConfigurationChanged);
             }
 
-            _current = monitor.CurrentValue; // validated (throws OptionsValidationException when invalid)
-            Registry = new CircuitBreakerRegistry(_current.ToRegistryOptions());
+            try
+            {
+                // Built afresh (validated: OptionsValidationException when invalid) and paired with the configuration it
+                // was read from, so a reload that changes nothing in Tripswitch's sections is recognised as such.
+                _lastSeen = _sources.Count > 0 ? _sources.Snapshot() : null;
+                _current = factory.Create(Options.DefaultName);
+                Registry = new CircuitBreakerRegistry(_current.ToRegistryOptions());
+            }
+            catch
+            {
+                _reloadRegistration?.Dispose();
+                throw;
+            }
+
             Registry.StateChanged += _transitionLogger.OnStateChanged;
         }
     }
@@ -64,6 +76,11 @@ internal sealed class TripswitchRegistryHost : IDisposable
     {
         lock (_reloadLock)
         {
+            if (Registry is null)
+            {
+                return; // raised during construction, which reads the configuration after subscribing
+            }
+
             // The configuration's reload token fires for any change anywhere in it (and file watchers often fire twice):
             // act only when Tripswitch's own sections changed.
             string seen = _sources.Snapshot();

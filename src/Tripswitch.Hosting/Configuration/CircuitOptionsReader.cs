@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.ComponentModel;
-using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
@@ -193,7 +192,4 @@ internal sealed class OptionsOverlay(IReadOnlyList<KeyValuePair<PropertyInfo, ob
             property.SetValue(options, value);
         }
     }
-
-    /// <summary>For tests and messages.</summary>
-    public override string ToString() => string.Join(", ", values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Key.Name}={v.Value}")));
 }

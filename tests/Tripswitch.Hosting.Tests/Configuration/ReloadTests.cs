@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,14 +16,18 @@ public sealed class ReloadTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static string Json(string circuitOptions, string defaults = "\"RecoveryTimeout\": \"00:00:30\", \"SuccessThreshold\": 1")
+    private static string Json(
+        string circuitOptions,
+        string defaults = "\"RecoveryTimeout\": \"00:00:30\", \"SuccessThreshold\": 1",
+        string critical = "\"openai/gpt-4.1\"",
+        string logLevel = "Information")
         => $$"""
         {
-          "Logging": { "LogLevel": { "Default": "Information" } },
+          "Logging": { "LogLevel": { "Default": "{{logLevel}}" } },
           "Tripswitch": {
             "Defaults": { {{defaults}} },
             "Circuits": { "openai/gpt-4.1": { {{circuitOptions}} } },
-            "Critical": [ "openai/gpt-4.1" ]
+            "Critical": [ {{critical}} ]
           }
         }
         """;
@@ -41,6 +46,7 @@ public sealed class ReloadTests : IDisposable
         HostApplicationBuilder builder = TestHost.CreateBuilder();
         builder.Configuration.AddJsonFile(SettingsPath, optional: false, reloadOnChange: true);
         builder.Services.AddTripswitch(builder.Configuration.GetSection("Tripswitch"));
+        builder.Services.AddHealthChecks().AddTripswitch();
         return await TestHost.StartAsync(builder);
     }
 
@@ -131,5 +137,68 @@ public sealed class ReloadTests : IDisposable
         WriteSettings(Json("\"FailureThreshold\": 7"));
         Assert.Equal(7, (await reload).OptionsFor("openai/gpt-4.1").FailureThreshold);
         Assert.Equal(CircuitState.Open, gpt.State);
+    }
+
+    [Fact]
+    public async Task Reload_CriticalListChanged_HealthCheckUsesTheNewList()
+    {
+        await using TestHost host = await StartAsync(Json("\"FailureThreshold\": 1"));
+        Calls.Fail(host.Registry.Get("openai/gpt-4.1"));
+        Calls.Fail(host.Registry.Get("openai/o3"), 5);
+        HealthCheckService health = host.Services.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Status);
+
+        Task<TripswitchOptions> reload = NextReload(host);
+        WriteSettings(Json("\"FailureThreshold\": 1", critical: "\"openai/o4\""));
+        await reload;
+        Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Status);
+
+        reload = NextReload(host);
+        WriteSettings(Json("\"FailureThreshold\": 1", critical: "\"openai/o3\""));
+        await reload;
+        Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Status);
+    }
+
+    [Fact]
+    public async Task Reload_OnlyOtherSectionsChanged_CircuitsAreNotReconfigured()
+    {
+        // In-memory configuration reloaded on this thread: the reload callbacks have all run when Reload() returns.
+        HostApplicationBuilder builder = TestHost.CreateBuilder(new Dictionary<string, string?> { ["Tripswitch:Defaults:FailureThreshold"] = "3" });
+        builder.Services.AddTripswitch(builder.Configuration.GetSection("Tripswitch"));
+        await using TestHost host = await TestHost.StartAsync(builder);
+        var configuration = (IConfigurationRoot)host.Services.GetRequiredService<IConfiguration>();
+        CircuitBreaker breaker = host.Registry.Get("a");
+
+        configuration["Unrelated:Setting"] = "changed";
+        configuration.Reload();
+        Assert.DoesNotContain(host.Logs.TripswitchRecords, r => r.EventId.Name == "ConfigurationReloaded");
+
+        configuration["Tripswitch:Defaults:FailureThreshold"] = "4";
+        configuration.Reload();
+        LogRecord applied = Assert.Single(host.Logs.TripswitchRecords, r => r.EventId.Name == "ConfigurationReloaded");
+        Assert.Equal("Tripswitch configuration reloaded: 1 existing circuit(s) reconfigured, keeping their state and counts.", applied.Message);
+        Assert.Equal(4, Calls.FailuresToOpen(breaker));
+    }
+
+    [Fact]
+    public async Task Reload_InvalidValue_NothingIsThrownIntoTheConfigurationSystem()
+    {
+        HostApplicationBuilder builder = TestHost.CreateBuilder(new Dictionary<string, string?> { ["Tripswitch:Circuits:a:FailureThreshold"] = "2" });
+        builder.Services.AddTripswitch(builder.Configuration.GetSection("Tripswitch"));
+        await using TestHost host = await TestHost.StartAsync(builder);
+        var configuration = (IConfigurationRoot)host.Services.GetRequiredService<IConfiguration>();
+        IOptionsMonitor<TripswitchOptions> monitor = host.Services.GetRequiredService<IOptionsMonitor<TripswitchOptions>>();
+        CircuitBreaker breaker = host.Registry.Get("a");
+
+        configuration["Tripswitch:Circuits:a:FailureThreshold"] = "-1";
+        Exception? thrown = Record.Exception(configuration.Reload);
+
+        Assert.Null(thrown);
+        LogRecord rejected = Assert.Single(host.Logs.TripswitchRecords, r => r.Level == LogLevel.Error);
+        Assert.Equal(
+            "Tripswitch configuration reload rejected; the circuits keep their previous options. Circuit 'a': CircuitBreakerOptions.FailureThreshold must be between 1 and 1000000; it was -1.",
+            rejected.Message);
+        Assert.Equal(2, monitor.CurrentValue.OptionsFor("a").FailureThreshold); // the monitor never saw the invalid options
+        Assert.Equal(2, Calls.FailuresToOpen(breaker));
     }
 }
