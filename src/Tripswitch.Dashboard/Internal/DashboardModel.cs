@@ -24,7 +24,7 @@ internal sealed record DashboardSnapshot(
 /// <param name="SlowCalls">Calls slower than the slow-call threshold.</param>
 /// <param name="ShadowRejected">Calls that would have been rejected in metrics-only mode.</param>
 /// <param name="SuccessRate">Successful / (Successful + Failed), 0 to 1; 1 when nothing ran.</param>
-/// <param name="RetryAfterSeconds">Seconds until an open circuit lets a probe through; 0 unless open; <see langword="null"/> when isolated (until reset).</param>
+/// <param name="RetryAfterSeconds">Seconds until an open circuit lets a probe through; 0 unless open; <see langword="null"/> (written, not omitted) when isolated: until reset.</param>
 /// <param name="StateChanges">Every state change since the circuit was created.</param>
 /// <param name="LastTransition">The most recent state change, if any.</param>
 /// <param name="Transitions">The recent state changes, oldest first (status document only; omitted on the stream).</param>
@@ -40,7 +40,7 @@ internal sealed record CircuitStatus(
     long SlowCalls,
     long ShadowRejected,
     double SuccessRate,
-    double? RetryAfterSeconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? RetryAfterSeconds,
     long StateChanges,
     TransitionStatus? LastTransition,
     IReadOnlyList<TransitionStatus>? Transitions);
