@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the integration tests use: "command:package".
-prerequisites=()
+prerequisites=("chromium:chromium")
 
 missing=()
 for item in "${prerequisites[@]}"; do

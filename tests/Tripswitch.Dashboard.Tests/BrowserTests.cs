@@ -1,0 +1,174 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.Playwright;
+using Tripswitch.Dashboard.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace Tripswitch.Dashboard.Tests;
+
+/// <summary>
+/// The page in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright's bundled driver; no browser
+/// download). The dashboard's clock is fake, so the page gets a snapshot only when the test advances it: the row that
+/// turns open does so from the transition the server pushes.
+/// </summary>
+public class BrowserTests
+{
+    // What Chromium needs on this closed network: no sandbox (root), no GPU, and no background connections.
+    private static readonly string[] ChromiumFlags =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ];
+
+    [Fact]
+    public async Task Page_CircuitTripsOnServer_RowTurnsOpenWithinTwoSecondsWithoutReload()
+    {
+        string chromium = Integration.RequireChromium();
+        FakeTimeProvider clock = Circuits.Clock();
+        var registry = new CircuitBreakerRegistry(new CircuitBreakerRegistryOptions
+        {
+            Defaults = new CircuitBreakerOptions { FailureThreshold = 5, RecoveryTimeout = TimeSpan.FromSeconds(60), TimeProvider = clock },
+        }
+            .Configure("anthropic/claude-sonnet-4", o => o.RecoveryTimeout = TimeSpan.FromSeconds(45))
+            .Configure("azure/gpt-4o-mini", o => o.RecoveryTimeout = TimeSpan.FromSeconds(5)));
+        await using DashboardServer server = await DashboardServer.StartAsync(map: app => app.MapTripswitchDashboard(
+            "/tripswitch",
+            o => { o.Registry = registry; o.TimeProvider = clock; }));
+        string origin = server.BaseAddress.GetLeftPart(UriPartial.Authority);
+        Scene scene = new(registry);
+        scene.Step(0);
+
+        using IPlaywright playwright = await Playwright.CreateAsync();
+        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ChromiumFlags,
+            Timeout = 20_000,
+        });
+        IPage page = await browser.NewPageAsync(new BrowserNewPageOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1440, Height = 820 },
+            ColorScheme = ColorScheme.Dark,
+            TimezoneId = "UTC",
+            Locale = "en-GB",
+        });
+        var requests = new List<string>();
+        var errors = new List<string>();
+        int loads = 0;
+        page.Request += (_, request) => { lock (requests) { requests.Add(request.Url); } };
+        page.Console += (_, message) => { if (message.Type == "error") { lock (errors) { errors.Add(message.Text); } } };
+        page.PageError += (_, error) => { lock (errors) { errors.Add(error); } };
+        page.Load += (_, _) => Interlocked.Increment(ref loads);
+
+        await page.GotoAsync(server.BaseAddress + "tripswitch");
+
+        ILocator rows = page.Locator("#circuits tr[data-circuit]");
+        await Expect(rows).ToHaveCountAsync(Scene.Names.Length);
+        await Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-status", "live");
+        Assert.Equal(Scene.Names.Order(StringComparer.Ordinal), await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.circuit)"));
+
+        // Traffic between snapshots, so each sparkline has a history computed in the page.
+        for (int step = 1; step <= Scene.Steps; step++)
+        {
+            scene.Step(step);
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Expect(page.Locator("body")).ToHaveAttributeAsync("data-snapshots", (step + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        ILocator target = page.Locator("tr[data-circuit='openai/gpt-4.1']");
+        await Expect(target).ToHaveAttributeAsync("data-state", "Closed");
+        await Expect(page.Locator("tr[data-circuit='anthropic/claude-sonnet-4']")).ToHaveAttributeAsync("data-state", "Open");
+        await Expect(page.Locator("tr[data-circuit='azure/gpt-4o-mini']")).ToHaveAttributeAsync("data-state", "HalfOpen");
+        await Expect(page.Locator("tr[data-circuit='payments-api']")).ToHaveAttributeAsync("data-state", "Isolated");
+        await Expect(page.Locator("tr[data-circuit='payments-api'] td").Nth(11)).ToHaveTextAsync("until reset");
+        Assert.True(await target.Locator("svg.spark path.line").GetAttributeAsync("d") is { Length: > 0 });
+
+        // Trip it on the server: the pushed transition turns the row open, within two seconds, without a reload.
+        registry.Fail("openai/gpt-4.1", 5);
+        await Expect(target).ToHaveAttributeAsync("data-state", "Open", new LocatorAssertionsToHaveAttributeOptions { Timeout = 2_000 });
+        await Expect(target.Locator(".pill")).ToHaveTextAsync("open", new LocatorAssertionsToHaveTextOptions { Timeout = 2_000 });
+        await Expect(page.Locator("#count-Open")).ToHaveTextAsync("2");
+        await Expect(page.Locator("#log li").First).ToContainTextAsync("openai/gpt-4.1");
+        Assert.Equal(Scene.Steps + 1, int.Parse(await page.Locator("body").GetAttributeAsync("data-snapshots") ?? "0", System.Globalization.CultureInfo.InvariantCulture));
+
+        // One more snapshot brings the counts and a sparkline spike; then the picture for the README.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await Expect(target.Locator("td").Nth(6)).ToHaveTextAsync(scene.Failed("openai/gpt-4.1").ToString("N0", System.Globalization.CultureInfo.GetCultureInfo("en-GB")));
+        await Expect(page.Locator("tr.flash")).ToHaveCountAsync(0); // the row's highlight has faded
+        string directory = Path.Combine(AppContext.BaseDirectory, "TestResults");
+        Directory.CreateDirectory(directory);
+        string screenshot = Path.Combine(directory, "dashboard.png");
+        byte[] png = await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+        TestContext.Current.AddAttachment("dashboard.png", png, "image/png");
+        TestContext.Current.SendDiagnosticMessage($"Dashboard screenshot: {screenshot}");
+
+        Assert.Equal(1, loads);
+        lock (errors)
+        {
+            Assert.Empty(errors); // a Content-Security-Policy violation would show here
+        }
+
+        lock (requests)
+        {
+            Assert.All(requests, url => Assert.StartsWith(origin + "/tripswitch", url, StringComparison.Ordinal));
+            Assert.Contains(origin + "/tripswitch/events", requests);
+        }
+    }
+
+    /// <summary>Deterministic traffic for five circuits over a few snapshots.</summary>
+    private sealed class Scene(CircuitBreakerRegistry registry)
+    {
+        public const int Steps = 40;
+
+        public static readonly string[] Names = ["openai/gpt-4.1", "anthropic/claude-sonnet-4", "azure/gpt-4o-mini", "search/bing-web", "payments-api"];
+
+
+        public long Failed(string name) => registry.Get(name).GetSummary().Failed;
+
+        public void Step(int step)
+        {
+            // A wavy failure rate, at most 9 in 20 calls and never two failures in a row: it stays closed until tripped.
+            Spread("openai/gpt-4.1", calls: 20, failures: (int)Math.Round(3 + (3 * Math.Sin(step / 2.5)) + (step % 7 == 3 ? 3 : 0)));
+            Spread("search/bing-web", calls: 12, failures: step % 9 == 4 ? 1 : 0);
+            if (step == 0)
+            {
+                registry.Get("payments-api");
+            }
+
+            if (step == 3)
+            {
+                registry.Get("payments-api").Isolate(); // an operator took it out
+            }
+
+            // claude degrades, then trips at step 24 and stays open (45 s).
+            Spread("anthropic/claude-sonnet-4", calls: 10, failures: step < 20 ? step % 5 == 0 ? 1 : 0 : step < 24 ? step - 18 : 10);
+            // gpt-4o-mini trips at step 30; its 5 s open period is over by the end, so it is probing (half-open).
+            Spread("azure/gpt-4o-mini", calls: 8, failures: step < 30 ? step % 4 == 0 ? 1 : 0 : step == 30 ? 8 : 0);
+        }
+
+        private void Spread(string name, int calls, int failures)
+        {
+            CircuitBreaker breaker = registry.Get(name);
+            if (breaker.State is CircuitState.HalfOpen)
+            {
+                return; // leave the probe slot alone: the picture shows it probing
+            }
+
+            for (int i = 0; i < calls; i++)
+            {
+                bool fail = failures >= calls || (failures > 0 && i % (calls / failures) == 0 && i / (calls / failures) < failures);
+                try
+                {
+                    breaker.Execute(() => fail ? throw new HttpRequestException("503 Service Unavailable") : 0);
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (CircuitOpenException)
+                {
+                }
+            }
+        }
+    }
+}
