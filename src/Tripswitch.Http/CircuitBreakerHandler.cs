@@ -38,9 +38,9 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         CircuitBreaker breaker = _registry.Get(_keySelector(request));
-        if (!breaker.TryAcquirePermit(out CircuitPermit permit, out TimeSpan retryAfter))
+        if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
         {
-            return Rejected(breaker, request, retryAfter);
+            return Rejected(request, rejection);
         }
 
         HttpResponseMessage response;
@@ -62,9 +62,9 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         CircuitBreaker breaker = _registry.Get(_keySelector(request));
-        if (!breaker.TryAcquirePermit(out CircuitPermit permit, out TimeSpan retryAfter))
+        if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
         {
-            return Rejected(breaker, request, retryAfter);
+            return Rejected(request, rejection);
         }
 
         HttpResponseMessage response;
@@ -116,14 +116,15 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         return response => RetryAfterParser.Parse(response, time);
     }
 
-    private HttpResponseMessage Rejected(CircuitBreaker breaker, HttpRequestMessage request, TimeSpan retryAfter)
+    private HttpResponseMessage Rejected(HttpRequestMessage request, CircuitRejection reason)
     {
-        var rejection = new CircuitOpenException(breaker.Name, breaker.State, retryAfter);
+        CircuitOpenException rejection = reason.ToException();
         if (!_synthesize503)
         {
             throw rejection;
         }
 
+        TimeSpan retryAfter = rejection.RetryAfter;
         var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
         {
             RequestMessage = request,
@@ -137,7 +138,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(Math.Ceiling(retryAfter.TotalSeconds)));
         }
 
-        response.Headers.TryAddWithoutValidation("X-Tripswitch-Circuit", breaker.Name);
+        response.Headers.TryAddWithoutValidation("X-Tripswitch-Circuit", rejection.CircuitName);
         response.Headers.TryAddWithoutValidation("X-Tripswitch-State", rejection.State.ToString().ToLower(CultureInfo.InvariantCulture));
         return response;
     }

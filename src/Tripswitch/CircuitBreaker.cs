@@ -10,7 +10,7 @@ namespace Tripswitch;
 /// </summary>
 /// <remarks>
 /// Every <c>Execute</c> overload is a thin wrapper over the two-step primitive <see cref="AcquirePermit"/> /
-/// <see cref="TryAcquirePermit"/> followed by one report on the <see cref="CircuitPermit"/>. The closed-state path
+/// <see cref="TryAcquirePermit(out CircuitPermit, out CircuitRejection)"/> followed by one report on the <see cref="CircuitPermit"/>. The closed-state path
 /// takes no lock. Instances are thread-safe.
 /// </remarks>
 public sealed class CircuitBreaker
@@ -25,7 +25,14 @@ public sealed class CircuitBreaker
         CircuitBreakerOptions copy = options?.Clone() ?? new CircuitBreakerOptions();
         copy.Validate();
         _machine = new CircuitStateMachine(copy, RaiseStateChanged);
+        _machine.Rejected += RaiseRejected;
     }
+
+    /// <summary>
+    /// Raised for every call the circuit rejects, on the caller's thread, outside any lock (for logging at a fine level;
+    /// keep handlers cheap: they run on the rejection path).
+    /// </summary>
+    public event EventHandler<CircuitRejection>? Rejected;
 
     /// <summary>
     /// Raised after every state change, outside any internal lock, in the order the changes happened. A handler that
@@ -63,6 +70,17 @@ public sealed class CircuitBreaker
         return permit;
     }
 
+    /// <summary>
+    /// Acquires a permit for one call without throwing when the circuit rejects it: the fast way to handle rejections
+    /// (no exception, no allocation, no clock read unless you read <see cref="CircuitRejection.RetryAfter"/>).
+    /// </summary>
+    /// <param name="permit">The permit when granted; report the call's outcome on it exactly once.</param>
+    /// <param name="rejection">When rejected, why: the state and how long until a call may pass.</param>
+    /// <returns><see langword="true"/> when the call may proceed.</returns>
+    [OverloadResolutionPriority(1)]
+    public bool TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection)
+        => _machine.TryAcquire(out permit, out rejection);
+
     /// <summary>Acquires a permit for one call without throwing when the circuit rejects it.</summary>
     /// <param name="permit">The permit when granted; report the call's outcome on it exactly once.</param>
     /// <param name="retryAfter">When rejected, how long until the circuit may let a call through (never negative); otherwise zero.</param>
@@ -70,7 +88,7 @@ public sealed class CircuitBreaker
     public bool TryAcquirePermit(out CircuitPermit permit, out TimeSpan retryAfter)
     {
         bool granted = _machine.TryAcquire(out permit, out CircuitRejection rejection);
-        retryAfter = rejection.RetryAfter;
+        retryAfter = granted ? TimeSpan.Zero : rejection.RetryAfter;
         return granted;
     }
 
@@ -334,9 +352,10 @@ public sealed class CircuitBreaker
 
     private void RaiseStateChanged(CircuitTransition transition) => StateChanged?.Invoke(this, transition);
 
-    private CircuitOpenException CreateRejectedException(CircuitRejection rejection)
-        => new(_machine.Name, rejection.State, rejection.RetryAfter);
+    private void RaiseRejected(CircuitRejection rejection) => Rejected?.Invoke(this, rejection);
+
+    private static CircuitOpenException CreateRejectedException(CircuitRejection rejection) => rejection.ToException();
 
     [DoesNotReturn]
-    private void ThrowRejected(CircuitRejection rejection) => throw CreateRejectedException(rejection);
+    private static void ThrowRejected(CircuitRejection rejection) => throw CreateRejectedException(rejection);
 }

@@ -49,6 +49,9 @@ public sealed class CircuitBreakerRegistry
     /// <summary>Raised after a state change of any breaker in the registry (see <see cref="CircuitBreaker.StateChanged"/>).</summary>
     public event EventHandler<CircuitTransition>? StateChanged;
 
+    /// <summary>Raised for every call a breaker of the registry rejects (see <see cref="CircuitBreaker.Rejected"/>).</summary>
+    public event EventHandler<CircuitRejection>? Rejected;
+
     /// <summary>How many breakers the registry holds now.</summary>
     public int Count => Volatile.Read(ref _count);
 
@@ -161,6 +164,7 @@ public sealed class CircuitBreakerRegistry
         if (ReferenceEquals(entry, created))
         {
             created.Breaker.StateChanged += OnBreakerStateChanged;
+            created.Breaker.Rejected += OnBreakerRejected;
             if (_coordinatorFactory is { } factory)
             {
                 created.Breaker.Machine.Attach(factory(created.Breaker));
@@ -280,6 +284,7 @@ public sealed class CircuitBreakerRegistry
                 if (_entries.TryRemove(pair))
                 {
                     pair.Value.Breaker.StateChanged -= OnBreakerStateChanged;
+                    pair.Value.Breaker.Rejected -= OnBreakerRejected;
                     pair.Value.Breaker.Machine.Detach();
                     (pair.Value.Breaker.Machine.Coordinator as IDisposable)?.Dispose();
                     Interlocked.Decrement(ref _count);
@@ -297,6 +302,8 @@ public sealed class CircuitBreakerRegistry
     }
 
     private void OnBreakerStateChanged(object? sender, CircuitTransition transition) => StateChanged?.Invoke(sender, transition);
+
+    private void OnBreakerRejected(object? sender, CircuitRejection rejection) => Rejected?.Invoke(sender, rejection);
 
     /// <summary>Validated defaults, overrides and capacity, replaced as a whole.</summary>
     private sealed class Configuration

@@ -5,19 +5,20 @@ namespace Tripswitch;
 /// <summary>Thrown when a circuit rejects a call because it is open, half-open with every probe slot taken, or isolated.</summary>
 public sealed class CircuitOpenException : Exception
 {
+    private string? _message;
+
     /// <summary>Creates an exception for a rejected call.</summary>
     /// <param name="circuitName">The name of the circuit that rejected the call.</param>
     /// <param name="state">The state the circuit was in.</param>
     /// <param name="retryAfter">How long until the circuit may let a call through; negative values are clamped to zero.</param>
     public CircuitOpenException(string circuitName, CircuitState state, TimeSpan retryAfter)
-        : base(FormatMessage(circuitName, state, retryAfter < TimeSpan.Zero ? TimeSpan.Zero : retryAfter))
     {
         CircuitName = circuitName;
         State = state;
         RetryAfter = retryAfter < TimeSpan.Zero ? TimeSpan.Zero : retryAfter;
     }
 
-    /// <summary>Creates an exception with a message of your own (for serializers and tests).</summary>
+    /// <summary>Creates an exception with no details (for serializers and tests).</summary>
     public CircuitOpenException()
         : this("unknown", CircuitState.Open, TimeSpan.Zero)
     {
@@ -26,10 +27,8 @@ public sealed class CircuitOpenException : Exception
     /// <summary>Creates an exception with a message of your own.</summary>
     /// <param name="message">The message.</param>
     public CircuitOpenException(string message)
-        : base(message)
+        : this(message, null!)
     {
-        CircuitName = "unknown";
-        State = CircuitState.Open;
     }
 
     /// <summary>Creates an exception with a message of your own and an inner exception.</summary>
@@ -38,6 +37,7 @@ public sealed class CircuitOpenException : Exception
     public CircuitOpenException(string message, Exception innerException)
         : base(message, innerException)
     {
+        _message = message;
         CircuitName = "unknown";
         State = CircuitState.Open;
     }
@@ -54,10 +54,11 @@ public sealed class CircuitOpenException : Exception
     /// </summary>
     public TimeSpan RetryAfter { get; }
 
-    private static string FormatMessage(string name, CircuitState state, TimeSpan retryAfter) => state switch
+    /// <summary>Like <c>Circuit 'openai/gpt-4.1' is open. Retry after 12.3s</c> (formatted when first read, so a rejection that is caught and dropped never pays for it).</summary>
+    public override string Message => _message ??= State switch
     {
-        CircuitState.Isolated => string.Create(CultureInfo.InvariantCulture, $"Circuit '{name}' is isolated. It rejects every call until it is reset."),
-        CircuitState.HalfOpen => string.Create(CultureInfo.InvariantCulture, $"Circuit '{name}' is half-open and every probe slot is taken. Retry after {retryAfter.TotalSeconds:0.0}s"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"Circuit '{name}' is open. Retry after {retryAfter.TotalSeconds:0.0}s"),
+        CircuitState.Isolated => string.Create(CultureInfo.InvariantCulture, $"Circuit '{CircuitName}' is isolated. It rejects every call until it is reset."),
+        CircuitState.HalfOpen => string.Create(CultureInfo.InvariantCulture, $"Circuit '{CircuitName}' is half-open and every probe slot is taken. Retry after {RetryAfter.TotalSeconds:0.0}s"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"Circuit '{CircuitName}' is open. Retry after {RetryAfter.TotalSeconds:0.0}s"),
     };
 }

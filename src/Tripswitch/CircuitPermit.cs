@@ -5,7 +5,7 @@ namespace Tripswitch;
 /// <summary>
 /// Permission to make one call through a circuit: the first half of the two-step primitive every
 /// <c>Execute</c> overload is built on. Get one from <see cref="CircuitBreaker.AcquirePermit"/> or
-/// <see cref="CircuitBreaker.TryAcquirePermit"/>, make the call, then report its outcome exactly once with
+/// <see cref="CircuitBreaker.TryAcquirePermit(out CircuitPermit, out CircuitRejection)"/>, make the call, then report its outcome exactly once with
 /// <see cref="RecordSuccess"/>, <see cref="RecordFailure"/>, <see cref="RecordIgnored"/> or <see cref="RecordException"/>.
 /// </summary>
 /// <remarks>

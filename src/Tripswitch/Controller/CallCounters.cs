@@ -117,6 +117,7 @@ internal sealed class CallCounters
         [FieldOffset(128)] public long WindowFailures;
         [FieldOffset(136)] public long WindowSlow;
         [FieldOffset(144)] public int DurationSampleCountdown;
+        [FieldOffset(148)] public int ClockCheckCountdown;
     }
 }
 

@@ -62,7 +62,8 @@ internal sealed class CircuitStateMachine
     private long[] _probeStarts;
     private long[] _probeLeases;
     private CircuitCoordinator? _coordinator;
-    private int _probesInFlight;
+    private int _probesInFlight; // written under _sync, read lock-free to reject while every probe slot is taken
+    private long _earliestProbeDeadline = long.MaxValue; // written under _sync, read lock-free
     private int _halfOpenSuccesses;
     private long _lastProbeId;
     private int _openAttempt;
@@ -75,6 +76,12 @@ internal sealed class CircuitStateMachine
     private readonly Queue<CircuitTransition> _pending = new();
     private int _pendingCount;
     private int _dispatching;
+
+    // Time-based work (an open period ending, a probe timing out) is announced by a timer of the TimeProvider, so
+    // rejections can skip the clock: while _attentionGeneration differs from the current generation, nothing is due.
+    private int _attentionGeneration = -1;
+    private AttentionTimer? _attentionTimer;
+    private Action<CircuitRejection>? _rejected;
 
     public CircuitStateMachine(CircuitBreakerOptions options, Action<CircuitTransition> notify)
     {
@@ -264,6 +271,20 @@ internal sealed class CircuitStateMachine
         return 0;
     }
 
+    /// <summary>The time left until <paramref name="timestamp"/>, never negative.</summary>
+    internal TimeSpan TimeUntil(long timestamp)
+    {
+        long now = _time.GetTimestamp();
+        return now < timestamp ? _time.GetElapsedTime(now, timestamp) : TimeSpan.Zero;
+    }
+
+    /// <summary>Called (outside any lock) for every rejected call; used by logging integrations.</summary>
+    internal event Action<CircuitRejection>? Rejected
+    {
+        add => _rejected += value;
+        remove => _rejected -= value;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryAcquireSlow(long word, out CircuitPermit permit, out CircuitRejection rejection)
     {
@@ -277,15 +298,11 @@ internal sealed class CircuitStateMachine
 
         bool shadow = _options.Mode == CircuitBreakerMode.MetricsOnly;
 
-        // Lock-free rejection while the open period lasts: the deadline was published before the state.
-        if (!shadow && (CircuitState)(word & StateMask) == CircuitState.Open)
+        // Lock-free, clock-free rejection while nothing time-based is due: the common case of an open circuit.
+        if (!shadow && CanRejectWithoutLock(word, slot))
         {
-            long now = _time.GetTimestamp();
-            long until = Volatile.Read(ref _openUntil);
-            if (now < until)
-            {
-                return Reject(slot, new CircuitRejection(CircuitState.Open, _time.GetElapsedTime(now, until)), out permit, out rejection);
-            }
+            var state = (CircuitState)(word & StateMask);
+            return Reject(slot, new CircuitRejection(this, state, state == CircuitState.Open ? Volatile.Read(ref _openUntil) : 0), out permit, out rejection);
         }
 
         while (true)
@@ -314,23 +331,24 @@ internal sealed class CircuitStateMachine
                             _probeIds[free] = probeId;
                             _probeStarts[free] = now;
                             _probeLeases[free] = lease;
-                            _probesInFlight++;
+                            Volatile.Write(ref _probesInFlight, _probesInFlight + 1);
+                            ProbesChangedLocked();
                             break;
 
                         case CircuitState.HalfOpen:
                             granted = false;
-                            rejection = new CircuitRejection(CircuitState.HalfOpen, TimeSpan.Zero);
+                            rejection = new CircuitRejection(this, CircuitState.HalfOpen, 0);
                             break;
 
                         case CircuitState.Open:
                             granted = false;
-                            rejection = new CircuitRejection(CircuitState.Open, _time.GetElapsedTime(now, _openUntil));
+                            rejection = new CircuitRejection(this, CircuitState.Open, _openUntil);
                             break;
 
                         default:
                             Debug.Assert(state == CircuitState.Isolated, "Every state is handled.");
                             granted = false;
-                            rejection = new CircuitRejection(CircuitState.Isolated, TimeSpan.MaxValue);
+                            rejection = new CircuitRejection(this, CircuitState.Isolated, 0);
                             break;
                     }
                 }
@@ -377,10 +395,46 @@ internal sealed class CircuitStateMachine
         return _coordinator.TryTakeProbeLease(out lease);
     }
 
+    /// <summary>
+    /// Whether the call can be rejected from the state word alone: the circuit is open, isolated, or half-open with every
+    /// probe slot taken, and no timer has announced that its open period ended or a probe timed out. As a safety net
+    /// against a late timer (a starved thread pool), every 64th rejection on a thread also reads the clock.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool CanRejectWithoutLock(long word, CallCounters.Slot slot)
+    {
+        var state = (CircuitState)(word & StateMask);
+        bool full = state switch
+        {
+            CircuitState.Open or CircuitState.Isolated => true,
+            CircuitState.HalfOpen => Volatile.Read(ref _probesInFlight) >= _options.HalfOpenMaxCalls,
+            _ => false,
+        };
+        if (!full || Volatile.Read(ref _attentionGeneration) == (int)(word >> GenerationShift))
+        {
+            return false;
+        }
+
+        if (state != CircuitState.Isolated && --slot.ClockCheckCountdown < 0)
+        {
+            slot.ClockCheckCountdown = ClockCheckInterval;
+            long due = state == CircuitState.Open ? Volatile.Read(ref _openUntil) : Volatile.Read(ref _earliestProbeDeadline);
+            if (_time.GetTimestamp() >= due)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private const int ClockCheckInterval = 63;
+
     private bool Reject(CallCounters.Slot slot, CircuitRejection reason, out CircuitPermit permit, out CircuitRejection rejection)
     {
         CallCounters.Increment(ref slot.Rejected);
         TripswitchTelemetry.OnRejected(this, reason);
+        _rejected?.Invoke(reason);
         permit = default;
         rejection = reason;
         return false;
@@ -540,7 +594,8 @@ internal sealed class CircuitStateMachine
                 {
                     lease = _probeLeases[slot];
                     _probeIds[slot] = 0;
-                    _probesInFlight--;
+                    Volatile.Write(ref _probesInFlight, _probesInFlight - 1);
+                    ProbesChangedLocked();
                 }
             }
 
@@ -598,9 +653,10 @@ internal sealed class CircuitStateMachine
             long deadline = HintDeadline(hint);
             long word = _stateWord;
             var state = (CircuitState)(word & StateMask);
-            if (state == CircuitState.Open)
+            if (state == CircuitState.Open && deadline > _openUntil)
             {
-                _openUntil = Math.Max(_openUntil, deadline);
+                _openUntil = deadline;
+                ScheduleAttentionLocked(deadline);
             }
             else if (state == CircuitState.Closed && !staleCall && (int)(word >> GenerationShift) == generation)
             {
@@ -657,7 +713,8 @@ internal sealed class CircuitStateMachine
             {
                 lease = _probeLeases[slot];
                 _probeIds[slot] = 0;
-                _probesInFlight--;
+                Volatile.Write(ref _probesInFlight, _probesInFlight - 1);
+                ProbesChangedLocked();
                 if (++_halfOpenSuccesses >= _options.SuccessThreshold)
                 {
                     TransitionLocked(CircuitState.Closed, cause: null);
@@ -822,6 +879,10 @@ internal sealed class CircuitStateMachine
             if (state == CircuitState.Open)
             {
                 _openUntil = _time.GetTimestamp() + ToTimestampTicks(openFor < TimeSpan.Zero ? TimeSpan.Zero : openFor, _time.TimestampFrequency);
+                if (current == CircuitState.Open)
+                {
+                    ScheduleAttentionLocked(_openUntil);
+                }
             }
 
             if (current != state)
@@ -842,7 +903,109 @@ internal sealed class CircuitStateMachine
     public void Detach()
     {
         _windowRule?.Stop();
+        _attentionTimer?.Dispose();
         TripswitchTelemetry.Unregister(this);
+    }
+
+    /// <summary>Recomputes the earliest probe deadline after probes came or went, and has the timer announce it.</summary>
+    private void ProbesChangedLocked()
+    {
+        long earliest = long.MaxValue;
+        for (int i = 0; i < _probeIds.Length; i++)
+        {
+            if (_probeIds[i] != 0)
+            {
+                earliest = Math.Min(earliest, _probeStarts[i] + _probeTimeoutTicks);
+            }
+        }
+
+        Volatile.Write(ref _earliestProbeDeadline, earliest);
+        ScheduleAttentionLocked(earliest);
+    }
+
+    /// <summary>Has the timer announce <paramref name="dueTimestamp"/> (long.MaxValue: nothing to announce).</summary>
+    private void ScheduleAttentionLocked(long dueTimestamp)
+    {
+        if (dueTimestamp == long.MaxValue)
+        {
+            _attentionTimer?.Cancel();
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        if (now >= dueTimestamp)
+        {
+            // Already due: no timer needed (and none that could fire inside this lock).
+            Volatile.Write(ref _attentionGeneration, (int)(_stateWord >> GenerationShift));
+            return;
+        }
+
+        _attentionTimer ??= new AttentionTimer(this, _time);
+        _attentionTimer.Schedule(_time.GetElapsedTime(now, dueTimestamp));
+    }
+
+    /// <summary>The timer's callback: announces what is due for the current generation, or waits again for a later deadline.</summary>
+    private void OnAttentionTimer()
+    {
+        lock (_sync)
+        {
+            long word = _stateWord;
+            long due = (CircuitState)(word & StateMask) switch
+            {
+                CircuitState.Open => _openUntil,
+                CircuitState.HalfOpen => _earliestProbeDeadline,
+                _ => long.MaxValue,
+            };
+            if (due == long.MaxValue)
+            {
+                return;
+            }
+
+            if (_time.GetTimestamp() >= due)
+            {
+                Volatile.Write(ref _attentionGeneration, (int)(word >> GenerationShift));
+            }
+            else
+            {
+                ScheduleAttentionLocked(due);
+            }
+        }
+    }
+
+    /// <summary>A one-shot timer that holds its circuit weakly, so a circuit nobody uses any more can be collected.</summary>
+    private sealed class AttentionTimer : IDisposable
+    {
+        private readonly ITimer _timer;
+
+        public AttentionTimer(CircuitStateMachine machine, TimeProvider time)
+        {
+            var target = new WeakReference<CircuitStateMachine>(machine);
+            _timer = time.CreateTimer(
+                static state =>
+                {
+                    var (weak, self) = ((WeakReference<CircuitStateMachine>, AttentionTimer?[]))state!;
+                    if (weak.TryGetTarget(out CircuitStateMachine? m))
+                    {
+                        m.OnAttentionTimer();
+                    }
+                    else
+                    {
+                        self[0]?.Dispose();
+                    }
+                },
+                (target, _self),
+                Timeout.InfiniteTimeSpan,
+                Timeout.InfiniteTimeSpan);
+            _self[0] = this;
+        }
+
+        private readonly AttentionTimer?[] _self = new AttentionTimer?[1];
+
+        public void Schedule(TimeSpan delay) => _timer.Change(delay, Timeout.InfiniteTimeSpan);
+
+        public void Cancel() => _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+        public void Dispose() => _timer.Dispose();
     }
 
     /// <summary>Moves to <paramref name="to"/> under the lock: a new generation, fresh per-state bookkeeping, a log entry and a queued notification.</summary>
@@ -866,13 +1029,15 @@ internal sealed class CircuitStateMachine
 
         _hintDeadline = 0;
         Array.Clear(_probeIds);
-        _probesInFlight = 0;
+        Volatile.Write(ref _probesInFlight, 0);
+        Volatile.Write(ref _earliestProbeDeadline, long.MaxValue);
         _halfOpenSuccesses = 0;
 
         // The failure word gets the new generation before the state does, so no stale closed-state outcome can touch
         // the count of the new state.
         Volatile.Write(ref _failureWord, ((long)(uint)generation << 32) | consecutive);
         Volatile.Write(ref _stateWord, (generation << GenerationShift) | (word & DisabledFlag) | (long)to);
+        ScheduleAttentionLocked(to == CircuitState.Open ? _openUntil : long.MaxValue);
 
         var transition = new CircuitTransition(_options.Name, from, to, _time.GetUtcNow(), cause);
         _log[_logNext] = transition;
@@ -961,6 +1126,3 @@ internal sealed class CircuitStateMachine
     internal static long ToTimestampTicks(TimeSpan duration, long frequency)
         => (long)((Int128)duration.Ticks * frequency / TimeSpan.TicksPerSecond);
 }
-
-/// <summary>Why a permit was refused: the state and how long until a call may pass.</summary>
-internal readonly record struct CircuitRejection(CircuitState State, TimeSpan RetryAfter);

@@ -163,14 +163,18 @@ internal static class TripswitchTelemetry
 
     public static void OnRejected(CircuitStateMachine machine, CircuitRejection rejection)
     {
-        Activity.Current?.AddEvent(new ActivityEvent(
-            "tripswitch.call.rejected",
-            tags: new ActivityTagsCollection
-            {
-                [CircuitNameTag] = machine.Name,
-                [StateTag] = StateName(rejection.State),
-                ["tripswitch.retry_after"] = rejection.RetryAfter == TimeSpan.MaxValue ? -1 : rejection.RetryAfter.TotalSeconds,
-            }));
+        if (Activity.Current is { } activity)
+        {
+            TimeSpan retryAfter = rejection.RetryAfter;
+            activity.AddEvent(new ActivityEvent(
+                "tripswitch.call.rejected",
+                tags: new ActivityTagsCollection
+                {
+                    [CircuitNameTag] = machine.Name,
+                    [StateTag] = StateName(rejection.State),
+                    ["tripswitch.retry_after"] = retryAfter == TimeSpan.MaxValue ? -1 : retryAfter.TotalSeconds,
+                }));
+        }
     }
 
     public static string StateName(CircuitState state) => state switch
