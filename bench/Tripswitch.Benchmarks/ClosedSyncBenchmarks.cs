@@ -21,7 +21,7 @@ public class ClosedSyncBenchmarks
     private CircuitBreaker _breaker = null!;
     private ResiliencePipeline _polly = null!;
 
-    [GlobalSetup]
+    [GlobalSetup(Targets = [nameof(DirectCall), nameof(Tripswitch_Execute), nameof(Tripswitch_Permit), nameof(Polly_Execute)])]
     public void Setup()
     {
         _callback = Callbacks.Sync;
@@ -56,40 +56,36 @@ public class ClosedSyncBenchmarks
     [Benchmark]
     public int Polly_Execute() => _polly.Execute(_callback);
 
-    // PLACEHOLDER(time-window rule) — target: closed state, time-window rule, <= 1/8 of Polly_Execute's time, 0 B.
-    // Tripswitch has no time-window (failure rate over a time window) rule yet; another engineer adds it. When it
-    // exists, build a breaker that uses it in Setup (e.g. `_timeWindow = new CircuitBreaker(new CircuitBreakerOptions
-    // { <the time-window rule option>, e.g. a 30 s window like Polly's default SamplingDuration })`, check it runs the
-    // callback, and add:
-    //
-    //     [Benchmark]
-    //     [ComparedTo(nameof(Polly_Execute), AtLeast = 8)]
-    //     public int Tripswitch_Execute_TimeWindow() => _timeWindow.Execute(_callback);
-    //
-    // Polly's default options already are a time-window rule, so Polly_Execute is the right reference.
+    /// <summary>Tripswitch with the time-window rule (Polly's rule and defaults: ratio 0.1 over 30 s, 100 calls minimum).</summary>
+    [Benchmark]
+    [ComparedTo(nameof(Polly_Execute), AtLeast = 8)]
+    public int Tripswitch_Execute_TimeWindow() => _timeWindow.Execute(_callback);
 
-    // PLACEHOLDER(telemetry) — target: closed sync with a listener attached to the "Tripswitch" Meter <= 2x the cost of
-    // Tripswitch_Execute with no listener. No Meter exists yet; another engineer adds one named "Tripswitch". When it
-    // exists, add (TripswitchMeterListener is ready in TripswitchMeterListener.cs; BenchmarkDotNet runs every row in its
-    // own process, so the listener never leaks into the other rows):
-    //
-    //     private TripswitchMeterListener? _listener;
-    //
-    //     [GlobalSetup(Target = nameof(Tripswitch_Execute_MeterListener))]
-    //     public void SetupWithListener()
-    //     {
-    //         Setup();
-    //         _listener = TripswitchMeterListener.Start();
-    //         _breaker.Execute(_callback);
-    //         Callbacks.Require(_listener.EnabledInstruments > 0, "a listener is attached to the Tripswitch meter");
-    //     }
-    //
-    //     [GlobalCleanup(Target = nameof(Tripswitch_Execute_MeterListener))]
-    //     public void CleanupListener() => _listener?.Dispose();
-    //
-    //     [Benchmark]
-    //     [ComparedTo(nameof(Tripswitch_Execute), AtLeast = 0.5)]   // listener cost <= 2x no-listener cost
-    //     public int Tripswitch_Execute_MeterListener() => _breaker.Execute(_callback);
-    //
-    // (Create _breaker after the listener starts if the meter publishes its instruments per breaker.)
+    /// <summary>Tripswitch_Execute with a listener attached to every instrument of the "Tripswitch" meter.</summary>
+    [Benchmark]
+    [ComparedTo(nameof(Tripswitch_Execute), AtLeast = 0.5)] // listener cost <= 2x the cost with no listener
+    public int Tripswitch_Execute_MeterListener() => _breaker.Execute(_callback);
+
+    private CircuitBreaker _timeWindow = null!;
+    private TripswitchMeterListener? _listener;
+
+    [GlobalSetup(Target = nameof(Tripswitch_Execute_TimeWindow))]
+    public void SetupTimeWindow()
+    {
+        Setup();
+        _timeWindow = new CircuitBreaker(new CircuitBreakerOptions { Rule = FailureRule.TimeWindow });
+        Callbacks.Require(_timeWindow.Execute(_callback) == Callbacks.Value && _timeWindow.State == CircuitState.Closed, "time-window breaker is closed and runs the callback");
+    }
+
+    // BenchmarkDotNet runs every row in its own process, so the listener never leaks into the other rows.
+    [GlobalSetup(Target = nameof(Tripswitch_Execute_MeterListener))]
+    public void SetupWithListener()
+    {
+        _listener = TripswitchMeterListener.Start();
+        Setup();
+        Callbacks.Require(_listener.EnabledInstruments > 0, "a listener is attached to the Tripswitch meter");
+    }
+
+    [GlobalCleanup(Target = nameof(Tripswitch_Execute_MeterListener))]
+    public void CleanupListener() => _listener?.Dispose();
 }

@@ -45,6 +45,21 @@ public class RejectionBenchmarks
     [ComparedTo(nameof(Polly_ExecuteOutcome_Isolated), AtLeast = 10)]
     public int Tripswitch_TryAcquirePermit_Isolated() => TryCall(_isolated);
 
+    /// <summary>The same, also reading how long to wait (one clock read): what a caller that schedules a retry pays.</summary>
+    [Benchmark]
+    [ComparedTo(nameof(Polly_ExecuteOutcome_Open), AtLeast = 10)]
+    public long Tripswitch_TryAcquirePermit_Open_WithRetryAfter()
+    {
+        if (_open.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            int result = _callback();
+            permit.RecordSuccess();
+            return result;
+        }
+
+        return rejection.RetryAfter.Ticks;
+    }
+
     [Benchmark]
     public int Polly_ExecuteOutcome_Open() => TryCall(_pollyOpen);
 
@@ -53,14 +68,15 @@ public class RejectionBenchmarks
 
     private int TryCall(CircuitBreaker breaker)
     {
-        if (breaker.TryAcquirePermit(out CircuitPermit permit, out TimeSpan retryAfter))
+        if (breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
         {
             int result = _callback();
             permit.RecordSuccess();
             return result;
         }
 
-        return retryAfter > TimeSpan.Zero ? -1 : -2;
+        // Why it was rejected (no clock read: RetryAfter is computed only when read).
+        return rejection.State == CircuitState.Open ? -1 : -2;
     }
 
     private int TryCall(ResiliencePipeline<int> pipeline)
