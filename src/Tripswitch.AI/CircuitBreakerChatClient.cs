@@ -1,0 +1,165 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+
+namespace Tripswitch.AI;
+
+/// <summary>
+/// Chat-client middleware that sends each request through the circuit of its model (in a
+/// <see cref="CircuitBreakerRegistry"/>), answers from a fallback client while that circuit is open, and judges a
+/// streamed response as a whole: a stream that fails midway is a failure, a stream that completes is a success, a
+/// stream the consumer abandons is neither, and optionally a slow first token is a slow call.
+/// </summary>
+public sealed class CircuitBreakerChatClient : DelegatingChatClient
+{
+    private readonly CircuitBreakerRegistry _registry;
+    private readonly Func<ChatOptions?, ChatClientMetadata?, string> _keySelector;
+    private readonly IChatClient? _fallback;
+    private readonly string? _fallbackModelId;
+    private readonly TimeSpan? _timeToFirstToken;
+    private readonly ChatClientMetadata? _metadata;
+
+    /// <summary>Wraps <paramref name="innerClient"/>.</summary>
+    /// <param name="innerClient">The client that talks to the model.</param>
+    /// <param name="registry">Where the per-model circuits live; its defaults and per-key overrides configure them.</param>
+    /// <param name="options">The middleware's options; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public CircuitBreakerChatClient(IChatClient innerClient, CircuitBreakerRegistry registry, CircuitBreakerChatClientOptions? options = null)
+        : base(innerClient)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        options?.Validate();
+        _registry = registry;
+        _keySelector = options?.KeySelector ?? CircuitBreakerChatClientOptions.ModelKey;
+        _fallback = options?.FallbackClient;
+        _fallbackModelId = options?.FallbackModelId;
+        _timeToFirstToken = options?.TimeToFirstTokenThreshold;
+        _metadata = innerClient.GetService<ChatClientMetadata>();
+    }
+
+    /// <summary>The circuit a request with <paramref name="options"/> goes through.</summary>
+    /// <param name="options">The request's options.</param>
+    /// <returns>The breaker (created on first use).</returns>
+    public CircuitBreaker GetCircuit(ChatOptions? options = null) => _registry.Get(_keySelector(options, _metadata));
+
+    /// <inheritdoc/>
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        CircuitBreaker breaker = GetCircuit(options);
+        if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            return _fallback is null
+                ? throw rejection.ToException()
+                : await _fallback.GetResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            ChatResponse response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+            permit.RecordSuccess();
+            return response;
+        }
+        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && _fallback is not null && breaker.Machine.Options.FallbackOnFailure)
+        {
+            return await _fallback.GetResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        CircuitBreaker breaker = GetCircuit(options);
+        if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            if (_fallback is null)
+            {
+                throw rejection.ToException();
+            }
+
+            await foreach (ChatResponseUpdate update in _fallback.GetStreamingResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+
+            yield break;
+        }
+
+        TimeProvider time = breaker.Machine.Options.TimeProvider;
+        long started = time.GetTimestamp();
+        IAsyncEnumerator<ChatResponseUpdate> updates;
+        try
+        {
+            updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            permit.RecordException(ex, cancellationToken);
+            throw;
+        }
+
+        bool reported = false;
+        bool completed = false;
+        TimeSpan? firstToken = null;
+        try
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await updates.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // The stream broke midway (or never started): a failure, unless it was the caller's cancellation.
+                    reported = true;
+                    permit.RecordException(ex, cancellationToken);
+                    throw;
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
+                firstToken ??= time.GetElapsedTime(started);
+                yield return updates.Current;
+            }
+
+            completed = true;
+        }
+        finally
+        {
+            await updates.DisposeAsync().ConfigureAwait(false);
+            if (!reported)
+            {
+                if (!completed)
+                {
+                    permit.RecordIgnored(); // the consumer stopped reading: that says nothing about the model
+                }
+                else if (_timeToFirstToken is { } limit && firstToken is { } ttft && ttft > limit)
+                {
+                    permit.RecordFailure(new TimeoutException($"The first token of a streamed response from circuit '{breaker.Name}' took {ttft.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s)."));
+                }
+                else
+                {
+                    permit.RecordSuccess();
+                }
+            }
+        }
+    }
+
+    private ChatOptions? FallbackOptions(ChatOptions? options)
+    {
+        if (options is null && _fallbackModelId is null)
+        {
+            return null;
+        }
+
+        ChatOptions copy = options?.Clone() ?? new ChatOptions();
+        copy.ModelId = _fallbackModelId; // never the primary model's id: the fallback is another model
+        return copy;
+    }
+}

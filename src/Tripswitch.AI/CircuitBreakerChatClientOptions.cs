@@ -1,0 +1,60 @@
+using Microsoft.Extensions.AI;
+
+namespace Tripswitch.AI;
+
+/// <summary>Options of a <see cref="CircuitBreakerChatClient"/>.</summary>
+public sealed class CircuitBreakerChatClientOptions
+{
+    /// <summary>Chooses the circuit of a request from its options and the inner client's metadata.</summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: one circuit per model, keyed <c>provider/model</c> (for example
+    /// <c>openai/gpt-4.1</c>): the provider from <see cref="ChatClientMetadata.ProviderName"/> (or <c>chat</c>), the model
+    /// from <see cref="ChatOptions.ModelId"/>, else <see cref="ChatClientMetadata.DefaultModelId"/> (or <c>default</c>).
+    /// </value>
+    public Func<ChatOptions?, ChatClientMetadata?, string>? KeySelector { get; set; }
+
+    /// <summary>
+    /// The client that answers while a model's circuit is open (for example a cheaper model, or another provider), and
+    /// also after a handled failure when the circuit's <see cref="CircuitBreakerOptions.FallbackOnFailure"/> is set.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: a rejected request throws <see cref="CircuitOpenException"/>.</value>
+    public IChatClient? FallbackClient { get; set; }
+
+    /// <summary>The model the fallback client is asked for; <see langword="null"/> lets it use its own default model.</summary>
+    /// <value>Defaults to <see langword="null"/>. The request's own <see cref="ChatOptions.ModelId"/> is never passed to the fallback.</value>
+    public string? FallbackModelId { get; set; }
+
+    /// <summary>
+    /// A streamed response whose first update arrives later than this counts as a failure (a slow call), even if the
+    /// stream then completes: a model that takes a minute to start answering is not healthy.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (not measured). Valid range: 1 millisecond to 1 day.</value>
+    public TimeSpan? TimeToFirstTokenThreshold { get; set; }
+
+    /// <summary>The default key: <c>provider/model</c>.</summary>
+    /// <param name="options">The request's options.</param>
+    /// <param name="metadata">The inner client's metadata.</param>
+    /// <returns>The key.</returns>
+    public static string ModelKey(ChatOptions? options, ChatClientMetadata? metadata)
+    {
+        string provider = string.IsNullOrWhiteSpace(metadata?.ProviderName) ? "chat" : metadata.ProviderName;
+        string? model = options?.ModelId;
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            model = string.IsNullOrWhiteSpace(metadata?.DefaultModelId) ? "default" : metadata.DefaultModelId;
+        }
+
+        return $"{provider}/{model}";
+    }
+
+    internal void Validate()
+    {
+        if (TimeToFirstTokenThreshold is { } ttft && (ttft < TimeSpan.FromMilliseconds(1) || ttft > TimeSpan.FromDays(1)))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(TimeToFirstTokenThreshold),
+                ttft,
+                $"{nameof(CircuitBreakerChatClientOptions)}.{nameof(TimeToFirstTokenThreshold)} must be between 00:00:00.0010000 and 1.00:00:00; it was {ttft}.");
+        }
+    }
+}
