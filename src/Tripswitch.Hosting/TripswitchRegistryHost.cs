@@ -62,6 +62,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
             }
 
             Registry.StateChanged += _transitionLogger.OnStateChanged;
+            Registry.Rejected += _transitionLogger.OnRejected;
         }
     }
 
@@ -131,6 +132,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
     {
         _reloadRegistration?.Dispose();
         Registry.StateChanged -= _transitionLogger.OnStateChanged;
+        Registry.Rejected -= _transitionLogger.OnRejected;
     }
 
     /// <summary>The configuration sections added with AddTripswitch(IConfiguration); one token fires when any of them reloads.</summary>

@@ -5,8 +5,8 @@ namespace Tripswitch.Hosting.Logging;
 
 /// <summary>
 /// Logs the state changes of a registry's circuits: opened and isolated at Warning (with the cause's type and message
-/// and the open period), half-open and closed at Information, and at Debug how many calls a circuit rejected while it
-/// was not closed (the core raises no event per rejected call, so rejections are logged per episode, when it closes).
+/// and the open period), half-open and closed at Information, and at Debug every rejected call and, when a circuit
+/// closes, how many calls it rejected while it was not closed.
 /// </summary>
 internal sealed class CircuitTransitionLogger
 {
@@ -16,6 +16,15 @@ internal sealed class CircuitTransitionLogger
     private readonly ConditionalWeakTable<CircuitBreaker, StrongBox<long>> _rejectedAtOpening = [];
 
     public CircuitTransitionLogger(ILogger logger) => _logger = logger;
+
+    /// <summary>Handles <see cref="CircuitBreakerRegistry.Rejected"/>: one Debug line per rejected call (nothing when Debug is off).</summary>
+    public void OnRejected(object? sender, CircuitRejection rejection)
+    {
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            TripswitchLog.CallRejected(_logger, rejection.CircuitName, rejection.State, rejection.RetryAfter);
+        }
+    }
 
     /// <summary>Handles <see cref="CircuitBreakerRegistry.StateChanged"/>; the sender is the breaker.</summary>
     public void OnStateChanged(object? sender, CircuitTransition transition)

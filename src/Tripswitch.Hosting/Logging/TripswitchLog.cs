@@ -39,6 +39,10 @@ internal static partial class TripswitchLog
         Message = "Circuit '{CircuitName}' rejected {RejectedCalls} call(s) while it was not closed.")]
     public static partial void CallsRejected(ILogger logger, string circuitName, long rejectedCalls);
 
+    [LoggerMessage(EventId = 8, EventName = "CallRejected", Level = LogLevel.Debug,
+        Message = "Circuit '{CircuitName}' rejected a call ({State}; retry after {RetryAfter}).")]
+    public static partial void CallRejected(ILogger logger, string circuitName, CircuitState state, TimeSpan retryAfter);
+
     [LoggerMessage(EventId = 10, EventName = "ConfigurationReloaded", Level = LogLevel.Information,
         Message = "Tripswitch configuration reloaded: {CircuitCount} existing circuit(s) reconfigured, keeping their state and counts.")]
     public static partial void ConfigurationReloaded(ILogger logger, int circuitCount);

@@ -35,16 +35,21 @@ public class TransitionLoggingTests
 
         LogRecord[] records = [.. host.Logs.TripswitchRecords];
         Assert.Equal(
-            [("CircuitOpened", LogLevel.Warning), ("CircuitHalfOpened", LogLevel.Information), ("CircuitClosed", LogLevel.Information), ("CallsRejected", LogLevel.Debug)],
+            [
+                ("CircuitOpened", LogLevel.Warning),
+                ("CallRejected", LogLevel.Debug), ("CallRejected", LogLevel.Debug), ("CallRejected", LogLevel.Debug),
+                ("CircuitHalfOpened", LogLevel.Information), ("CircuitClosed", LogLevel.Information), ("CallsRejected", LogLevel.Debug),
+            ],
             records.Select(r => (r.EventId.Name, r.Level)));
         Assert.Equal(
             "Circuit 'openai/gpt-4.1' opened (was Closed); calls are rejected for 00:00:30. Cause: System.InvalidOperationException: 429 Too Many Requests",
             records[0].Message);
         Assert.Null(records[0].Exception); // type and message only: no stack trace
         Assert.Contains(new KeyValuePair<string, string?>("CircuitName", "openai/gpt-4.1"), records[0].State);
-        Assert.Equal("Circuit 'openai/gpt-4.1' is half-open (was Open): up to 3 probe call(s) at a time test the dependency.", records[1].Message);
-        Assert.Equal("Circuit 'openai/gpt-4.1' closed (was HalfOpen).", records[2].Message);
-        Assert.Equal("Circuit 'openai/gpt-4.1' rejected 3 call(s) while it was not closed.", records[3].Message);
+        Assert.Equal("Circuit 'openai/gpt-4.1' rejected a call (Open; retry after 00:00:30).", records[1].Message);
+        Assert.Equal("Circuit 'openai/gpt-4.1' is half-open (was Open): up to 3 probe call(s) at a time test the dependency.", records[4].Message);
+        Assert.Equal("Circuit 'openai/gpt-4.1' closed (was HalfOpen).", records[5].Message);
+        Assert.Equal("Circuit 'openai/gpt-4.1' rejected 3 call(s) while it was not closed.", records[6].Message);
     }
 
     [Fact]
