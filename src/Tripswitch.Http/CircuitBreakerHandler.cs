@@ -7,7 +7,8 @@ namespace Tripswitch.Http;
 /// <summary>
 /// A <see cref="DelegatingHandler"/> that sends each request through a circuit of a <see cref="CircuitBreakerRegistry"/>:
 /// one circuit per authority by default, HTTP outcome rules (5xx, 408, 429 and transport errors are failures; the
-/// caller's cancellation is ignored), and rate-limit headers feeding the open period.
+/// caller's cancellation is ignored; the handler's own <see cref="CircuitBreakerHandlerOptions.Timeout"/> is a failure),
+/// and rate-limit headers feeding the open period.
 /// </summary>
 /// <remarks>
 /// The handler only sees the response headers: a response body that fails later while it is being read (a stream cut
@@ -20,6 +21,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     private readonly Func<HttpResponseMessage, bool> _isFailure;
     private readonly Func<HttpResponseMessage, TimeSpan?>? _retryAfterSelector;
     private readonly bool _synthesize503;
+    private readonly TimeSpan? _timeout;
 
     /// <summary>Creates a handler over the circuits of <paramref name="registry"/>.</summary>
     /// <param name="registry">Where the circuits live; its defaults and per-key overrides configure them.</param>
@@ -32,6 +34,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         _isFailure = options?.IsFailure ?? CircuitBreakerHandlerOptions.IsTransientFailure;
         _retryAfterSelector = options?.RetryAfterSelector;
         _synthesize503 = options?.ReturnServiceUnavailableWhenOpen ?? false;
+        _timeout = ValidTimeout(options?.Timeout);
     }
 
     /// <inheritdoc/>
@@ -43,14 +46,20 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             return Rejected(breaker, request, retryAfter);
         }
 
+        using CancellationTokenSource? timeout = StartTimeout(breaker);
+        using CancellationTokenSource? linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         HttpResponseMessage response;
         try
         {
-            response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response = await base.SendAsync(request, linked?.Token ?? cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            permit.RecordException(ex, cancellationToken);
+            if (RecordException(permit, ex, timeout, cancellationToken) is { } timedOut)
+            {
+                throw timedOut;
+            }
+
             throw;
         }
 
@@ -67,19 +76,74 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             return Rejected(breaker, request, retryAfter);
         }
 
+        using CancellationTokenSource? timeout = StartTimeout(breaker);
+        using CancellationTokenSource? linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         HttpResponseMessage response;
         try
         {
-            response = base.Send(request, cancellationToken);
+            response = base.Send(request, linked?.Token ?? cancellationToken);
         }
         catch (Exception ex)
         {
-            permit.RecordException(ex, cancellationToken);
+            if (RecordException(permit, ex, timeout, cancellationToken) is { } timedOut)
+            {
+                throw timedOut;
+            }
+
             throw;
         }
 
         Record(breaker, permit, response);
         return response;
+    }
+
+    private CancellationTokenSource? StartTimeout(CircuitBreaker breaker)
+        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.Machine.Options.TimeProvider) : null;
+
+    /// <summary>
+    /// Reports a call that threw. When the handler's own timeout (not the caller) cancelled it, the call counts as a
+    /// <see cref="TimeoutException"/> and the exception to throw instead is returned; otherwise <see langword="null"/>
+    /// (the caller's cancellation is ignored, other exceptions are classified by the circuit's options).
+    /// </summary>
+    private TaskCanceledException? RecordException(CircuitPermit permit, Exception ex, CancellationTokenSource? timeout, CancellationToken callerToken)
+    {
+        // A transport error raced by the timeout's cancellation is the timeout's doing, as HttpClient sees it too.
+        if (timeout is { IsCancellationRequested: true }
+            && !callerToken.IsCancellationRequested
+            && ex is OperationCanceledException or HttpRequestException)
+        {
+            var timedOut = new TimeoutException(
+                string.Create(CultureInfo.InvariantCulture, $"No response within the circuit breaker handler's Timeout of {_timeout!.Value.TotalSeconds:0.###}s."),
+                ex);
+            permit.RecordException(timedOut, callerToken);
+            return new TaskCanceledException(
+                string.Create(CultureInfo.InvariantCulture, $"The request was canceled due to the circuit breaker handler's Timeout of {_timeout.Value.TotalSeconds:0.###} seconds elapsing."),
+                timedOut,
+                timeout.Token);
+        }
+
+        permit.RecordException(ex, callerToken);
+        return null;
+    }
+
+    private static TimeSpan? ValidTimeout(TimeSpan? timeout)
+    {
+        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
+        {
+            return null;
+        }
+
+        if (value < TimeSpan.FromMilliseconds(1) || value > TimeSpan.FromMilliseconds(int.MaxValue))
+        {
+#pragma warning disable CA2208 // The "parameter" named is the option, on purpose: it is what the user must fix.
+            throw new ArgumentOutOfRangeException(
+                nameof(CircuitBreakerHandlerOptions.Timeout),
+                value,
+                string.Create(CultureInfo.InvariantCulture, $"{nameof(CircuitBreakerHandlerOptions)}.{nameof(CircuitBreakerHandlerOptions.Timeout)} must be between 1 millisecond and {TimeSpan.FromMilliseconds(int.MaxValue)}, or null (or Timeout.InfiniteTimeSpan) for none; it was {value}."));
+#pragma warning restore CA2208
+        }
+
+        return value;
     }
 
     private void Record(CircuitBreaker breaker, CircuitPermit permit, HttpResponseMessage response)

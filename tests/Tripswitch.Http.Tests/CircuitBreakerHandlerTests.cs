@@ -227,6 +227,125 @@ public sealed class CircuitBreakerHandlerTests
     }
 
     [Fact]
+    public async Task HandlerTimeout_IsAFailure_AndCancelsTheRequest()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        ScriptedServer.ServerHang hang = server.Hang();
+        using var client = new BreakerClient(_time, handlerOptions: new CircuitBreakerHandlerOptions { Timeout = TimeSpan.FromSeconds(30) });
+
+        Task<HttpResponseMessage> call = client.GetAsync(server);
+        await hang.Entered.WaitAsync(TestContext.Current.CancellationToken);
+        _time.Advance(TimeSpan.FromSeconds(30) - TimeSpan.FromMilliseconds(1));
+        Assert.False(call.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        TaskCanceledException timedOut = await Assert.ThrowsAsync<TaskCanceledException>(() => call);
+        TimeoutException timeout = Assert.IsType<TimeoutException>(timedOut.InnerException);
+        Assert.Contains("30s", timeout.Message, StringComparison.Ordinal);
+        await hang.ClientGone.WaitAsync(TestContext.Current.CancellationToken); // the request really was cancelled
+
+        CircuitSummary summary = client.Circuit(server).GetSummary();
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal(0, summary.Ignored);
+        Assert.Equal(CircuitState.Open, summary.State);
+        Assert.IsType<TimeoutException>(Assert.Single(summary.Transitions).Cause);
+    }
+
+    [Fact]
+    public async Task HandlerTimeout_CallersCancellationIsStillIgnored()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        ScriptedServer.ServerHang hang = server.Hang();
+        using var client = new BreakerClient(_time, handlerOptions: new CircuitBreakerHandlerOptions { Timeout = TimeSpan.FromSeconds(30) });
+        using var cancellation = new CancellationTokenSource();
+
+        Task<HttpResponseMessage> call = client.GetAsync(server, cancellation.Token);
+        await hang.Entered.WaitAsync(TestContext.Current.CancellationToken);
+        await cancellation.CancelAsync();
+
+        OperationCanceledException canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.IsNotType<TimeoutException>(canceled.InnerException);
+        _time.Advance(TimeSpan.FromMinutes(1)); // the timeout was disposed with the call: nothing fires later
+
+        CircuitSummary summary = client.Circuit(server).GetSummary();
+        Assert.Equal(0, summary.Failed);
+        Assert.Equal(1, summary.Ignored);
+        Assert.Equal(CircuitState.Closed, summary.State);
+    }
+
+    [Fact]
+    public async Task HandlerTimeout_NotReached_ChangesNothing()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        using var client = new BreakerClient(_time, handlerOptions: new CircuitBreakerHandlerOptions { Timeout = TimeSpan.FromSeconds(30) });
+
+        using HttpResponseMessage response = await client.GetAsync(server);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, client.Circuit(server).GetSummary().Successful);
+        Assert.Equal(0, client.Circuit(server).GetSummary().Failed);
+    }
+
+    [Fact]
+    public async Task HandlerTimeout_AppliesToSynchronousSend()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        ScriptedServer.ServerHang hang = server.Hang();
+        using var client = new BreakerClient(_time, handlerOptions: new CircuitBreakerHandlerOptions { Timeout = TimeSpan.FromSeconds(10) });
+
+        Task<HttpResponseMessage> call = Task.Run(
+            () => client.Http.Send(new HttpRequestMessage(HttpMethod.Get, server.BaseAddress), TestContext.Current.CancellationToken),
+            TestContext.Current.CancellationToken);
+        await hang.Entered.WaitAsync(TestContext.Current.CancellationToken);
+        _time.Advance(TimeSpan.FromSeconds(10));
+
+        TaskCanceledException timedOut = await Assert.ThrowsAsync<TaskCanceledException>(() => call);
+        Assert.IsType<TimeoutException>(timedOut.InnerException);
+        Assert.Equal(CircuitState.Open, client.Circuit(server).State);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    [InlineData(int.MaxValue + 1L)]
+    public void HandlerTimeout_OutOfRange_IsRefusedWithTheOptionsName(long milliseconds)
+    {
+        var options = new CircuitBreakerHandlerOptions { Timeout = TimeSpan.FromMilliseconds(milliseconds) };
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => new CircuitBreakerHandler(new CircuitBreakerRegistry(), options));
+        Assert.Equal("Timeout", error.ParamName);
+        Assert.Contains("CircuitBreakerHandlerOptions.Timeout must be between 1 millisecond and", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HandlerTimeout_Infinite_MeansNone()
+    {
+        using var handler = new CircuitBreakerHandler(new CircuitBreakerRegistry(), new CircuitBreakerHandlerOptions { Timeout = Timeout.InfiniteTimeSpan });
+        Assert.NotNull(handler);
+    }
+
+    [Fact]
+    public async Task HttpClientTimeout_LooksLikeTheCallersCancellation_SoItIsNotCounted()
+    {
+        // HttpClient enforces its Timeout by cancelling the token it passes down the handler chain: inside the handler
+        // that is indistinguishable from the caller's own cancellation. CircuitBreakerHandlerOptions.Timeout is the one
+        // that counts (see above). This test pins the documented limitation.
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        ScriptedServer.ServerHang hang = server.Hang();
+        using var client = new BreakerClient(_time);
+        client.Http.Timeout = TimeSpan.FromMilliseconds(300);
+
+        TaskCanceledException timedOut = await Assert.ThrowsAsync<TaskCanceledException>(() => client.GetAsync(server));
+        Assert.IsType<TimeoutException>(timedOut.InnerException); // HttpClient's own timeout
+        hang.Release();
+
+        CircuitSummary summary = client.Circuit(server).GetSummary();
+        Assert.Equal(0, summary.Failed);
+        Assert.Equal(1, summary.Ignored);
+        Assert.Equal(CircuitState.Closed, summary.State);
+    }
+
+    [Fact]
     public async Task SynchronousSend_FollowsTheSameRules()
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync();
