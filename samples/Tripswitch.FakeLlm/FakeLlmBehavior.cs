@@ -87,21 +87,28 @@ public abstract class FakeLlmBehavior
         return new FailMidwayBehavior(text, chunksBeforeFailure);
     }
 
-    /// <summary>Formats a duration the way OpenAI's <c>x-ratelimit-reset-*</c> headers do: <c>6m0s</c>, <c>1.5s</c>, <c>20ms</c>.</summary>
-    /// <param name="duration">The duration.</param>
+    /// <summary>
+    /// Formats a duration the way OpenAI's <c>x-ratelimit-reset-*</c> headers do (Go's duration format):
+    /// <c>1h0m0s</c>, <c>6m0s</c>, <c>1.5s</c>, <c>20ms</c>.
+    /// </summary>
+    /// <param name="duration">The duration, not negative.</param>
     /// <returns>The text.</returns>
     public static string FormatDuration(TimeSpan duration)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
         if (duration < TimeSpan.FromSeconds(1))
         {
             return string.Create(CultureInfo.InvariantCulture, $"{Math.Ceiling(duration.TotalMilliseconds)}ms");
         }
 
-        long minutes = (long)duration.TotalMinutes;
-        double seconds = Math.Round(duration.TotalSeconds - (minutes * 60), 3);
-        return minutes > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{minutes}m{seconds}s")
-            : string.Create(CultureInfo.InvariantCulture, $"{seconds}s");
+        long hours = (long)duration.TotalHours;
+        long minutes = duration.Minutes;
+        double seconds = Math.Round(duration.TotalSeconds - (hours * 3600) - (minutes * 60), 3);
+        return hours > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{hours}h{minutes}m{seconds}s")
+            : minutes > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{minutes}m{seconds}s")
+                : string.Create(CultureInfo.InvariantCulture, $"{seconds}s");
     }
 
     internal sealed class ReplyBehavior(string text) : FakeLlmBehavior

@@ -40,7 +40,10 @@ public sealed class FakeModel
     /// <returns>The text.</returns>
     public static string DefaultReply(string model) => $"Hello from {model}.";
 
-    /// <summary>Makes <paramref name="behavior"/> what the model does for every request once the queue is empty; clears the queue.</summary>
+    /// <summary>
+    /// Makes <paramref name="behavior"/> what the model does for every request once the queued behaviors are used up
+    /// (the queue is kept: <c>Enqueue(a, 2).Always(b)</c> means a, a, then b forever).
+    /// </summary>
     /// <param name="behavior">The standing behavior.</param>
     /// <returns>This model, for chaining.</returns>
     public FakeModel Always(FakeLlmBehavior behavior)
@@ -48,8 +51,19 @@ public sealed class FakeModel
         ArgumentNullException.ThrowIfNull(behavior);
         lock (_sync)
         {
-            _queue.Clear();
             _standing = behavior;
+        }
+
+        return this;
+    }
+
+    /// <summary>Drops the queued one-shot behaviors; the standing behavior stays.</summary>
+    /// <returns>This model, for chaining.</returns>
+    public FakeModel ClearQueue()
+    {
+        lock (_sync)
+        {
+            _queue.Clear();
         }
 
         return this;
