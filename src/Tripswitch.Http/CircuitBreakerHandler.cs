@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using Tripswitch.Controller;
 
 namespace Tripswitch.Http;
 
@@ -41,9 +42,9 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         CircuitBreaker breaker = _registry.Get(_keySelector(request));
-        if (!breaker.TryAcquirePermit(out CircuitPermit permit, out TimeSpan retryAfter))
+        if (!breaker.Machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
         {
-            return Rejected(breaker, request, retryAfter);
+            return Rejected(breaker, request, rejection);
         }
 
         using CancellationTokenSource? timeout = StartTimeout(breaker);
@@ -71,9 +72,9 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         CircuitBreaker breaker = _registry.Get(_keySelector(request));
-        if (!breaker.TryAcquirePermit(out CircuitPermit permit, out TimeSpan retryAfter))
+        if (!breaker.Machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
         {
-            return Rejected(breaker, request, retryAfter);
+            return Rejected(breaker, request, rejection);
         }
 
         using CancellationTokenSource? timeout = StartTimeout(breaker);
@@ -180,9 +181,15 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         return response => RetryAfterParser.Parse(response, time);
     }
 
-    private HttpResponseMessage Rejected(CircuitBreaker breaker, HttpRequestMessage request, TimeSpan retryAfter)
+    /// <summary>
+    /// Throws, or answers 503, for a rejected call. The state and the time left are the ones the circuit rejected the
+    /// call with: reading the state again could find a later one (the open period ending a moment after) and describe
+    /// a rejection that did not happen.
+    /// </summary>
+    private HttpResponseMessage Rejected(CircuitBreaker breaker, HttpRequestMessage request, CircuitRejection reason)
     {
-        var rejection = new CircuitOpenException(breaker.Name, breaker.State, retryAfter);
+        TimeSpan retryAfter = reason.RetryAfter;
+        var rejection = new CircuitOpenException(breaker.Name, reason.State, retryAfter);
         if (!_synthesize503)
         {
             throw rejection;

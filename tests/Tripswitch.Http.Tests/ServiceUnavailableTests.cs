@@ -127,4 +127,43 @@ public sealed class ServiceUnavailableTests
         Assert.Equal(TimeSpan.FromSeconds(19.8), rejected.RetryAfter);
         Assert.Equal($"Circuit '{server.AuthorityKey}' is open. Retry after 19.8s", rejected.Message);
     }
+
+    [Fact]
+    public async Task Rejection_ReportsTheStateThatRejected_EvenWhenTheOpenPeriodEndsRightAfter()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        server.Respond(500);
+        using var client = new BreakerClient(_time);
+        (await client.GetAsync(server)).Dispose();
+
+        // The clock moves 1 ms at every reading: the circuit rejects the call 1 ms before its open period ends, and any
+        // later reading of the state finds it over. The exception must describe the rejection, not a later state.
+        _time.Advance(BreakerClient.Recovery - TimeSpan.FromMilliseconds(1));
+        _time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(1);
+        CircuitOpenException rejected = await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync(server));
+        _time.AutoAdvanceAmount = TimeSpan.Zero;
+
+        Assert.Equal(CircuitState.Open, rejected.State);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), rejected.RetryAfter);
+        Assert.Equal($"Circuit '{server.AuthorityKey}' is open. Retry after 0.0s", rejected.Message);
+        Assert.Equal(1, server.Requests);
+    }
+
+    [Fact]
+    public async Task Synthesized503_ReportsTheStateThatRejected_EvenWhenTheOpenPeriodEndsRightAfter()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        server.Respond(500);
+        using var client = new BreakerClient(_time, handlerOptions: Synthesize);
+        (await client.GetAsync(server)).Dispose();
+
+        _time.Advance(BreakerClient.Recovery - TimeSpan.FromMilliseconds(1));
+        _time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(1);
+        using HttpResponseMessage response = await client.GetAsync(server);
+        _time.AutoAdvanceAmount = TimeSpan.Zero;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("open", Assert.Single(response.Headers.GetValues("X-Tripswitch-State")));
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta); // 1 ms, rounded up
+    }
 }
