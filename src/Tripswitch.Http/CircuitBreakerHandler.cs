@@ -104,7 +104,8 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     /// <summary>
     /// Reports a call that threw. When the handler's own timeout (not the caller) cancelled it, the call counts as a
     /// <see cref="TimeoutException"/> and the exception to throw instead is returned; otherwise <see langword="null"/>
-    /// (the caller's cancellation is ignored, other exceptions are classified by the circuit's options).
+    /// (the caller's cancellation, and a transport error raced by it, are ignored; other exceptions are classified by
+    /// the circuit's options).
     /// </summary>
     private TaskCanceledException? RecordException(CircuitPermit permit, Exception ex, CancellationTokenSource? timeout, CancellationToken callerToken)
     {
@@ -121,6 +122,15 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
                 string.Create(CultureInfo.InvariantCulture, $"The request was canceled due to the circuit breaker handler's Timeout of {_timeout.Value.TotalSeconds:0.###} seconds elapsing."),
                 timedOut,
                 timeout.Token);
+        }
+
+        if (callerToken.IsCancellationRequested && ex is HttpRequestException or IOException)
+        {
+            // A transport error raced by the caller's cancellation (a connection torn down as the request was
+            // cancelled) is the cancellation's doing: HttpClient reports it to the caller as a cancellation, and the
+            // circuit ignores it like one.
+            permit.RecordIgnored();
+            return null;
         }
 
         permit.RecordException(ex, callerToken);

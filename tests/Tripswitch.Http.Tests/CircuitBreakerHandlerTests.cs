@@ -227,6 +227,45 @@ public sealed class CircuitBreakerHandlerTests
     }
 
     [Fact]
+    public async Task TransportErrorCausedByTheCallersCancellation_IsNotAFailure()
+    {
+        // A transport can fail with an HttpRequestException (a connection torn down) rather than an
+        // OperationCanceledException when the caller cancels mid-request; HttpClient then reports a cancellation to the
+        // caller, and the circuit must not count a failure either. A stub transport plays that race deterministically.
+        var registry = new CircuitBreakerRegistry(new CircuitBreakerOptions { TimeProvider = _time, FailureThreshold = 1 });
+        var transport = new FailsWhenCancelledHandler();
+        using var http = new HttpClient(new CircuitBreakerHandler(registry) { InnerHandler = transport });
+        using var cancellation = new CancellationTokenSource();
+
+        Task<HttpResponseMessage> call = http.GetAsync(new Uri("http://127.0.0.1:9/"), cancellation.Token);
+        await transport.Entered.WaitAsync(TestContext.Current.CancellationToken);
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call); // what HttpClient makes of it
+        CircuitSummary summary = registry.Get("http://127.0.0.1:9").GetSummary();
+        Assert.Equal(0, summary.Failed);
+        Assert.Equal(1, summary.Ignored);
+        Assert.Equal(CircuitState.Closed, summary.State);
+    }
+
+    /// <summary>Waits for the request's cancellation, then fails the way a torn-down connection does.</summary>
+    private sealed class FailsWhenCancelledHandler : HttpMessageHandler
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => _entered.Task;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using CancellationTokenRegistration registration = cancellationToken.Register(() => cancelled.TrySetResult());
+            _entered.TrySetResult();
+            await cancelled.Task;
+            throw new HttpRequestException(HttpRequestError.ConnectionError, "The connection was closed.", new IOException("Connection reset by peer."));
+        }
+    }
+
+    [Fact]
     public async Task HandlerTimeout_IsAFailure_AndCancelsTheRequest()
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync();
