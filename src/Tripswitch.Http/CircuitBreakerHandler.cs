@@ -168,8 +168,10 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         }
         catch
         {
-            // A user rule threw: the permit must still be reported (a probe slot must never leak).
+            // A user rule threw: the permit must still be reported (a probe slot must never leak), and the response,
+            // which the caller will never get, released (its connection with it).
             permit.RecordFailure();
+            response.Dispose();
             throw;
         }
 

@@ -419,6 +419,29 @@ public sealed class CircuitBreakerHandlerTests
     }
 
     [Fact]
+    public async Task ThrowingFailureRule_CountsAFailure_AndReleasesTheResponse()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        var seen = new List<HttpResponseMessage>();
+        using var client = new BreakerClient(_time, handlerOptions: new CircuitBreakerHandlerOptions
+        {
+            IsFailure = response =>
+            {
+                seen.Add(response);
+                throw new InvalidOperationException("rule bug");
+            },
+        });
+
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetAsync(server));
+
+        Assert.Equal("rule bug", error.Message); // the user's bug surfaces
+        Assert.Equal(CircuitState.Open, client.Circuit(server).State); // and the call counted as failed, so no permit leaked
+        HttpResponseMessage dropped = Assert.Single(seen);
+        // Nobody else can dispose the response the caller never got: the handler did (its content is gone).
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => dropped.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task RequestWithoutAbsoluteUri_ExplainsHowToChooseACircuit()
     {
         // HttpClient would refuse a relative URI itself; an invoker hands it to the handler as it is.
