@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using Tripswitch.Controller;
 
 namespace Tripswitch.Http;
 
 /// <summary>
 /// A <see cref="DelegatingHandler"/> that sends each request through a circuit of a <see cref="CircuitBreakerRegistry"/>:
 /// one circuit per authority by default, HTTP outcome rules (5xx, 408, 429 and transport errors are failures; the
-/// caller's cancellation is ignored), and rate-limit headers feeding the open period.
+/// caller's cancellation is ignored; the handler's own <see cref="CircuitBreakerHandlerOptions.Timeout"/> is a failure),
+/// and rate-limit headers feeding the open period.
 /// </summary>
 /// <remarks>
 /// The handler only sees the response headers: a response body that fails later while it is being read (a stream cut
@@ -20,6 +22,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     private readonly Func<HttpResponseMessage, bool> _isFailure;
     private readonly Func<HttpResponseMessage, TimeSpan?>? _retryAfterSelector;
     private readonly bool _synthesize503;
+    private readonly TimeSpan? _timeout;
 
     /// <summary>Creates a handler over the circuits of <paramref name="registry"/>.</summary>
     /// <param name="registry">Where the circuits live; its defaults and per-key overrides configure them.</param>
@@ -32,6 +35,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         _isFailure = options?.IsFailure ?? CircuitBreakerHandlerOptions.IsTransientFailure;
         _retryAfterSelector = options?.RetryAfterSelector;
         _synthesize503 = options?.ReturnServiceUnavailableWhenOpen ?? false;
+        _timeout = ValidTimeout(options?.Timeout);
     }
 
     /// <inheritdoc/>
@@ -40,17 +44,23 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         CircuitBreaker breaker = _registry.Get(_keySelector(request));
         if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
         {
-            return Rejected(request, rejection);
+            return Rejected(breaker, request, rejection);
         }
 
+        using CancellationTokenSource? timeout = StartTimeout(breaker);
+        using CancellationTokenSource? linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         HttpResponseMessage response;
         try
         {
-            response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response = await base.SendAsync(request, linked?.Token ?? cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            permit.RecordException(ex, cancellationToken);
+            if (RecordException(permit, ex, timeout, cancellationToken) is { } timedOut)
+            {
+                throw timedOut;
+            }
+
             throw;
         }
 
@@ -64,22 +74,87 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         CircuitBreaker breaker = _registry.Get(_keySelector(request));
         if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
         {
-            return Rejected(request, rejection);
+            return Rejected(breaker, request, rejection);
         }
 
+        using CancellationTokenSource? timeout = StartTimeout(breaker);
+        using CancellationTokenSource? linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         HttpResponseMessage response;
         try
         {
-            response = base.Send(request, cancellationToken);
+            response = base.Send(request, linked?.Token ?? cancellationToken);
         }
         catch (Exception ex)
         {
-            permit.RecordException(ex, cancellationToken);
+            if (RecordException(permit, ex, timeout, cancellationToken) is { } timedOut)
+            {
+                throw timedOut;
+            }
+
             throw;
         }
 
         Record(breaker, permit, response);
         return response;
+    }
+
+    private CancellationTokenSource? StartTimeout(CircuitBreaker breaker)
+        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.Machine.Options.TimeProvider) : null;
+
+    /// <summary>
+    /// Reports a call that threw. When the handler's own timeout (not the caller) cancelled it, the call counts as a
+    /// <see cref="TimeoutException"/> and the exception to throw instead is returned; otherwise <see langword="null"/>
+    /// (the caller's cancellation, and a transport error raced by it, are ignored; other exceptions are classified by
+    /// the circuit's options).
+    /// </summary>
+    private TaskCanceledException? RecordException(CircuitPermit permit, Exception ex, CancellationTokenSource? timeout, CancellationToken callerToken)
+    {
+        // A transport error raced by the timeout's cancellation is the timeout's doing, as HttpClient sees it too.
+        if (timeout is { IsCancellationRequested: true }
+            && !callerToken.IsCancellationRequested
+            && ex is OperationCanceledException or HttpRequestException)
+        {
+            var timedOut = new TimeoutException(
+                string.Create(CultureInfo.InvariantCulture, $"No response within the circuit breaker handler's Timeout of {_timeout!.Value.TotalSeconds:0.###}s."),
+                ex);
+            permit.RecordException(timedOut, callerToken);
+            return new TaskCanceledException(
+                string.Create(CultureInfo.InvariantCulture, $"The request was canceled due to the circuit breaker handler's Timeout of {_timeout.Value.TotalSeconds:0.###} seconds elapsing."),
+                timedOut,
+                timeout.Token);
+        }
+
+        if (callerToken.IsCancellationRequested && ex is HttpRequestException or IOException)
+        {
+            // A transport error raced by the caller's cancellation (a connection torn down as the request was
+            // cancelled) is the cancellation's doing: HttpClient reports it to the caller as a cancellation, and the
+            // circuit ignores it like one.
+            permit.RecordIgnored();
+            return null;
+        }
+
+        permit.RecordException(ex, callerToken);
+        return null;
+    }
+
+    private static TimeSpan? ValidTimeout(TimeSpan? timeout)
+    {
+        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
+        {
+            return null;
+        }
+
+        if (value < TimeSpan.FromMilliseconds(1) || value > TimeSpan.FromMilliseconds(int.MaxValue))
+        {
+#pragma warning disable CA2208 // The "parameter" named is the option, on purpose: it is what the user must fix.
+            throw new ArgumentOutOfRangeException(
+                nameof(CircuitBreakerHandlerOptions.Timeout),
+                value,
+                string.Create(CultureInfo.InvariantCulture, $"{nameof(CircuitBreakerHandlerOptions)}.{nameof(CircuitBreakerHandlerOptions.Timeout)} must be between 1 millisecond and {TimeSpan.FromMilliseconds(int.MaxValue)}, or null (or Timeout.InfiniteTimeSpan) for none; it was {value}."));
+#pragma warning restore CA2208
+        }
+
+        return value;
     }
 
     private void Record(CircuitBreaker breaker, CircuitPermit permit, HttpResponseMessage response)
@@ -93,8 +168,10 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         }
         catch
         {
-            // A user rule threw: the permit must still be reported (a probe slot must never leak).
+            // A user rule threw: the permit must still be reported (a probe slot must never leak), and the response,
+            // which the caller will never get, released (its connection with it).
             permit.RecordFailure();
+            response.Dispose();
             throw;
         }
 
@@ -116,15 +193,20 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         return response => RetryAfterParser.Parse(response, time);
     }
 
-    private HttpResponseMessage Rejected(HttpRequestMessage request, CircuitRejection reason)
+    /// <summary>
+    /// Throws, or answers 503, for a rejected call. The state and the time left are the ones the circuit rejected the
+    /// call with: reading the state again could find a later one (the open period ending a moment after) and describe
+    /// a rejection that did not happen.
+    /// </summary>
+    private HttpResponseMessage Rejected(CircuitBreaker breaker, HttpRequestMessage request, CircuitRejection reason)
     {
-        CircuitOpenException rejection = reason.ToException();
+        TimeSpan retryAfter = reason.RetryAfter;
+        var rejection = new CircuitOpenException(breaker.Name, reason.State, retryAfter);
         if (!_synthesize503)
         {
             throw rejection;
         }
 
-        TimeSpan retryAfter = rejection.RetryAfter;
         var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
         {
             RequestMessage = request,
@@ -138,7 +220,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(Math.Ceiling(retryAfter.TotalSeconds)));
         }
 
-        response.Headers.TryAddWithoutValidation("X-Tripswitch-Circuit", rejection.CircuitName);
+        response.Headers.TryAddWithoutValidation("X-Tripswitch-Circuit", breaker.Name);
         response.Headers.TryAddWithoutValidation("X-Tripswitch-State", rejection.State.ToString().ToLower(CultureInfo.InvariantCulture));
         return response;
     }

@@ -28,6 +28,25 @@ public sealed class CircuitBreakerHandlerOptions
     public Func<HttpResponseMessage, TimeSpan?>? RetryAfterSelector { get; set; }
 
     /// <summary>
+    /// How long the handler waits for the response (until its headers arrive) before it cancels the request, counts it
+    /// as a failure (a <see cref="TimeoutException"/>) and throws a <see cref="TaskCanceledException"/> whose inner
+    /// exception is that <see cref="TimeoutException"/>, as <see cref="HttpClient"/> does for its own timeout. It runs on
+    /// the circuit's <see cref="CircuitBreakerOptions.TimeProvider"/>.
+    /// </summary>
+    /// <remarks>
+    /// Set this to count hung requests against the circuit. <see cref="HttpClient.Timeout"/> cannot be counted:
+    /// <see cref="HttpClient"/> enforces it by cancelling the token it passes down the handler chain, so inside a handler
+    /// its timeout looks exactly like the caller's own cancellation, which is never a failure. Keep this timeout shorter
+    /// than <see cref="HttpClient.Timeout"/> (100 seconds by default), or set that one to
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>.
+    /// </remarks>
+    /// <value>
+    /// Defaults to <see langword="null"/>: the handler sets no timeout of its own (as does
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>). Valid range: 1 millisecond to <see cref="int.MaxValue"/> milliseconds.
+    /// </value>
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>
     /// While a circuit rejects calls, return a synthesized <c>503 Service Unavailable</c> response with a
     /// <c>Retry-After</c> header instead of throwing <see cref="CircuitOpenException"/> (for callers that handle HTTP
     /// responses rather than exceptions).

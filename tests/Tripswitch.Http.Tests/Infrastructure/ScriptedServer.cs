@@ -1,0 +1,136 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Tripswitch.Http.Tests.Infrastructure;
+
+/// <summary>
+/// A real Kestrel server on 127.0.0.1 (ephemeral port) that answers every request with the response the test set last:
+/// a status code with headers, or a hang the test releases. Counts the requests that reached it.
+/// </summary>
+internal sealed class ScriptedServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile Script _script = new Reply(200, []);
+    private int _requests;
+
+    private ScriptedServer(WebApplication app) => _app = app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The circuit key the handler uses by default for this server: scheme://host:port.</summary>
+    public string AuthorityKey => $"{BaseAddress.Scheme}://{BaseAddress.Host}:{BaseAddress.Port}";
+
+    /// <summary>How many requests reached the server.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
+    public static async Task<ScriptedServer> StartAsync()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, 0);
+        });
+
+        WebApplication app = builder.Build();
+        var server = new ScriptedServer(app);
+        app.Run(server.HandleAsync);
+        await app.StartAsync();
+        string bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        server.BaseAddress = new Uri(bound.EndsWith('/') ? bound : bound + "/");
+        return server;
+    }
+
+    /// <summary>Every following request gets <paramref name="status"/> and these headers, sent as written (malformed values included).</summary>
+    public void Respond(int status, params (string Name, string Value)[] headers) => _script = new Reply(status, headers);
+
+    /// <summary>Every following request hangs until the returned hang is released or its client goes away.</summary>
+    public ServerHang Hang()
+    {
+        var hang = new ServerHang();
+        _script = hang;
+        return hang;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _requests);
+        Script script = _script;
+        if (script is ServerHang hang)
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+            hang.Enter();
+            try
+            {
+                await hang.Released.WaitAsync(either.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                if (context.RequestAborted.IsCancellationRequested)
+                {
+                    hang.ClientWentAway();
+                }
+
+                return;
+            }
+
+            script = new Reply(200, []);
+        }
+
+        var reply = (Reply)script;
+        context.Response.StatusCode = reply.Status;
+        foreach ((string name, string value) in reply.Headers)
+        {
+            context.Response.Headers.Append(name, value);
+        }
+
+        await context.Response.WriteAsync($"status {reply.Status}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    internal abstract class Script;
+
+    private sealed class Reply(int status, (string Name, string Value)[] headers) : Script
+    {
+        public int Status { get; } = status;
+
+        public (string Name, string Value)[] Headers { get; } = headers;
+    }
+
+    /// <summary>A hang: the test awaits <see cref="Entered"/>, then cancels or releases.</summary>
+    internal sealed class ServerHang : Script
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _clientGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when a request reached the hang.</summary>
+        public Task Entered => _entered.Task;
+
+        /// <summary>Completes when a held request's client went away.</summary>
+        public Task ClientGone => _clientGone.Task;
+
+        internal Task Released => _released.Task;
+
+        /// <summary>Lets held requests (and later ones) answer 200.</summary>
+        public void Release() => _released.TrySetResult();
+
+        internal void Enter() => _entered.TrySetResult();
+
+        internal void ClientWentAway() => _clientGone.TrySetResult();
+    }
+}
