@@ -440,7 +440,28 @@ internal sealed class CircuitStateMachine
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void OnSuccess(in CircuitPermit permit)
+    {
+        // The hot path: a closed-state call, not timed, consecutive rule. One plain increment of this thread's slot and
+        // one read of the failure word (a write only when there is a count to reset).
+        if ((permit.ProbeId | permit.StartTimestamp) == 0 && _windowRule is null)
+        {
+            CallCounters.Increment(ref _counters.Current.Successful);
+            long fw = Volatile.Read(ref _failureWord);
+            if ((fw & CountMask) != 0 && (int)(fw >>> 32) == permit.Generation)
+            {
+                Interlocked.CompareExchange(ref _failureWord, fw & ~CountMask, fw);
+            }
+
+            return;
+        }
+
+        OnSuccessSlow(permit);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void OnSuccessSlow(in CircuitPermit permit)
     {
         if (permit.ProbeId == DisabledPermit)
         {
