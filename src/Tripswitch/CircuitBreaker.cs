@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Tripswitch.Controller;
 
@@ -60,15 +59,7 @@ public sealed class CircuitBreaker
     /// <summary>Acquires a permit for one call, or throws when the circuit rejects it.</summary>
     /// <returns>The permit; report the call's outcome on it exactly once.</returns>
     /// <exception cref="CircuitOpenException">The circuit is open, half-open with every probe slot taken, or isolated.</exception>
-    public CircuitPermit AcquirePermit()
-    {
-        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
-        {
-            ThrowRejected(rejection);
-        }
-
-        return permit;
-    }
+    public CircuitPermit AcquirePermit() => _machine.AcquireOrThrow();
 
     /// <summary>
     /// Acquires a permit for one call without throwing when the circuit rejects it: the fast way to handle rejections
@@ -112,7 +103,7 @@ public sealed class CircuitBreaker
             throw;
         }
 
-        permit.RecordSuccess();
+        permit.RecordSuccessOnAcquiringThread();
         return result;
     }
 
@@ -133,7 +124,7 @@ public sealed class CircuitBreaker
             throw;
         }
 
-        permit.RecordSuccess();
+        permit.RecordSuccessOnAcquiringThread();
     }
 
     /// <summary>
@@ -163,7 +154,7 @@ public sealed class CircuitBreaker
             return fallback(ex);
         }
 
-        permit.RecordSuccess();
+        permit.RecordSuccessOnAcquiringThread();
         return result;
     }
 
@@ -197,7 +188,7 @@ public sealed class CircuitBreaker
         if (pending.IsCompletedSuccessfully)
         {
             T result = pending.Result;
-            permit.RecordSuccess();
+            permit.RecordSuccessOnAcquiringThread(); // completed synchronously: still on the acquiring thread
             return new ValueTask<T>(result);
         }
 
@@ -249,7 +240,7 @@ public sealed class CircuitBreaker
 
         if (pending.IsCompletedSuccessfully)
         {
-            permit.RecordSuccess();
+            permit.RecordSuccessOnAcquiringThread(); // completed synchronously: still on the acquiring thread
             return default;
         }
 
@@ -356,6 +347,4 @@ public sealed class CircuitBreaker
 
     private static CircuitOpenException CreateRejectedException(CircuitRejection rejection) => rejection.ToException();
 
-    [DoesNotReturn]
-    private static void ThrowRejected(CircuitRejection rejection) => throw CreateRejectedException(rejection);
 }

@@ -17,13 +17,17 @@ public readonly struct CircuitPermit
 {
     private readonly CircuitStateMachine? _machine;
 
-    internal CircuitPermit(CircuitStateMachine machine, int generation, long probeId, long startTimestamp)
+    internal CircuitPermit(CircuitStateMachine machine, int generation, long probeId, long startTimestamp, CallCounters.Slot? slot)
     {
         _machine = machine;
         Generation = generation;
         ProbeId = probeId;
         StartTimestamp = startTimestamp;
+        Slot = slot;
     }
+
+    /// <summary>The counter slot of the thread that acquired the permit (written only by that thread).</summary>
+    internal CallCounters.Slot? Slot { get; }
 
     internal int Generation { get; }
 
@@ -97,6 +101,9 @@ public readonly struct CircuitPermit
 
         return handled;
     }
+
+    /// <summary>Reports success from the thread that acquired the permit, with no await in between (sync paths).</summary>
+    internal void RecordSuccessOnAcquiringThread() => Machine.OnSuccessOnAcquiringThread(this);
 
     private CircuitStateMachine Machine
         => _machine ?? throw new InvalidOperationException("This CircuitPermit was never granted; get one from CircuitBreaker.AcquirePermit or TryAcquirePermit.");

@@ -244,12 +244,41 @@ internal sealed class CircuitStateMachine
         {
             CallCounters.Slot slot = _counters.Current;
             CallCounters.Increment(ref slot.Started);
-            permit = new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot));
+            permit = new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot), slot);
             rejection = default;
             return true;
         }
 
         return TryAcquireSlow(word, out permit, out rejection);
+    }
+
+    /// <summary>
+    /// <see cref="TryAcquire"/> for callers that throw on rejection (the <c>Execute</c> overloads): no rejection to
+    /// carry on the hot path, the permit returned by value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public CircuitPermit AcquireOrThrow()
+    {
+        long word = Volatile.Read(ref _stateWord);
+        if ((word & LowByte) == (long)CircuitState.Closed)
+        {
+            CallCounters.Slot slot = _counters.Current;
+            CallCounters.Increment(ref slot.Started);
+            return new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot), slot);
+        }
+
+        return AcquireOrThrowSlow(word);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private CircuitPermit AcquireOrThrowSlow(long word)
+    {
+        if (!TryAcquireSlow(word, out CircuitPermit permit, out CircuitRejection rejection))
+        {
+            throw rejection.ToException();
+        }
+
+        return permit;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -291,7 +320,7 @@ internal sealed class CircuitStateMachine
         CallCounters.Slot slot = _counters.Current;
         if ((word & DisabledFlag) != 0)
         {
-            permit = new CircuitPermit(this, 0, DisabledPermit, 0);
+            permit = new CircuitPermit(this, 0, DisabledPermit, 0, null);
             rejection = default;
             return true;
         }
@@ -366,7 +395,7 @@ internal sealed class CircuitStateMachine
             if (granted)
             {
                 CallCounters.Increment(ref slot.Started);
-                permit = new CircuitPermit(this, generation, probeId, StartTimestamp(slot));
+                permit = new CircuitPermit(this, generation, probeId, StartTimestamp(slot), slot);
                 return true;
             }
 
@@ -375,7 +404,7 @@ internal sealed class CircuitStateMachine
                 // Shadow mode: the call would have been rejected; it runs, and only the metrics see it.
                 CallCounters.Increment(ref slot.ShadowRejected);
                 CallCounters.Increment(ref slot.Started);
-                permit = new CircuitPermit(this, generation, ShadowPermit, StartTimestamp(slot));
+                permit = new CircuitPermit(this, generation, ShadowPermit, StartTimestamp(slot), slot);
                 rejection = default;
                 return true;
             }
@@ -448,16 +477,40 @@ internal sealed class CircuitStateMachine
         if ((permit.ProbeId | permit.StartTimestamp) == 0 && _windowRule is null)
         {
             CallCounters.Increment(ref _counters.Current.Successful);
-            long fw = Volatile.Read(ref _failureWord);
-            if ((fw & CountMask) != 0 && (int)(fw >>> 32) == permit.Generation)
-            {
-                Interlocked.CompareExchange(ref _failureWord, fw & ~CountMask, fw);
-            }
-
+            ResetConsecutive(permit.Generation);
             return;
         }
 
         OnSuccessSlow(permit);
+    }
+
+    /// <summary>
+    /// <see cref="OnSuccess"/> for a permit reported on the thread that acquired it, with nothing between (the sync
+    /// <c>Execute</c> overloads): the permit's own counter slot is this thread's, so no lookup is needed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void OnSuccessOnAcquiringThread(in CircuitPermit permit)
+    {
+        if ((permit.ProbeId | permit.StartTimestamp) == 0 && _windowRule is null && permit.Slot is { } slot)
+        {
+            CallCounters.Increment(ref slot.Successful);
+            ResetConsecutive(permit.Generation);
+            return;
+        }
+
+        OnSuccessSlow(permit);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ResetConsecutive(int generation)
+    {
+        {
+            long fw = Volatile.Read(ref _failureWord);
+            if ((fw & CountMask) != 0 && (int)(fw >>> 32) == generation)
+            {
+                Interlocked.CompareExchange(ref _failureWord, fw & ~CountMask, fw);
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
