@@ -58,6 +58,27 @@ public class CircuitBreakerAsyncTests
     };
 
     [Fact]
+    public async Task ExecuteAsync_AsyncLambdas_ResolveWithoutCasts()
+    {
+        // Async lambdas convert to both the ValueTask and the Task overloads; they must compile without casts.
+        var breaker = Create();
+        int a = await breaker.ExecuteAsync(
+            async ct =>
+            {
+                await Task.Yield();
+                return 1;
+            },
+            Ct);
+        int b = await breaker.ExecuteAsync(ct => Task.FromResult(2), Ct);
+        int c = await breaker.ExecuteAsync(ct => ValueTask.FromResult(3), Ct);
+        await breaker.ExecuteAsync(async ct => await Task.Yield(), Ct);
+        await breaker.ExecuteAsync(ct => Task.CompletedTask, Ct);
+
+        Assert.Equal(6, a + b + c);
+        Assert.Equal(5, breaker.GetSummary().Successful);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_ValueTaskOfT_ReturnsTheResultForSyncAndAsyncCompletion()
     {
         var breaker = Create();
