@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -481,6 +482,41 @@ public class CircuitBreakerAsyncTests
     }
 
     [Fact]
+    public async Task ExecuteAsync_Isolated_ReturnsFaultedTaskWithMaxRetryAfter()
+    {
+        var breaker = Create();
+        breaker.Isolate();
+        int invoked = 0;
+
+        ValueTask<int> pending = breaker.ExecuteAsync(_ => ValueTask.FromResult(++invoked), Ct);
+
+        Assert.True(pending.IsFaulted);
+        var ex = await Assert.ThrowsAsync<CircuitOpenException>(() => pending.AsTask());
+        Assert.Equal(CircuitState.Isolated, ex.State);
+        Assert.Equal(TimeSpan.MaxValue, ex.RetryAfter);
+        Assert.Equal(0, invoked);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ValueTaskFromACompletedSource_ConsumesItsResultExactlyOnce()
+    {
+        // A ValueTask backed by an IValueTaskSource (pooled sources, e.g. in sockets and pipelines) must have its
+        // result read exactly once: that is how the source learns it may be reused.
+        var breaker = Create();
+        var source = new CompletedValueTaskSource();
+
+        await breaker.ExecuteAsync(_ => new ValueTask(source, 0), Ct);
+        int plain = source.GetResultCalls;
+        var typedSource = new CompletedValueTaskSource();
+        int value = await breaker.ExecuteAsync(_ => new ValueTask<int>(typedSource, 0), Ct);
+
+        Assert.Equal(42, value);
+        Assert.Equal(1, typedSource.GetResultCalls);
+        Assert.Equal(1, plain);
+        Assert.Equal(2, breaker.GetSummary().Successful);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_InFlightCall_IsNotCountedUntilItCompletes()
     {
         var breaker = Create();
@@ -510,5 +546,24 @@ public class CircuitBreakerAsyncTests
         await Assert.ThrowsAsync<ArgumentNullException>(async () => await breaker.ExecuteAsync(null!, (_, _) => ValueTask.FromResult(0), Ct));
         await Assert.ThrowsAsync<ArgumentNullException>(async () => await breaker.ExecuteAsync(_ => ValueTask.FromResult(0), null!, Ct));
         Assert.Equal(0, breaker.GetSummary().TotalCalls);
+    }
+
+    /// <summary>An already-completed <see cref="IValueTaskSource"/> that counts how often its result is read.</summary>
+    private sealed class CompletedValueTaskSource : IValueTaskSource, IValueTaskSource<int>
+    {
+        public int GetResultCalls { get; private set; }
+
+        public ValueTaskSourceStatus GetStatus(short token) => ValueTaskSourceStatus.Succeeded;
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => continuation(state);
+
+        void IValueTaskSource.GetResult(short token) => GetResultCalls++;
+
+        int IValueTaskSource<int>.GetResult(short token)
+        {
+            GetResultCalls++;
+            return 42;
+        }
     }
 }
