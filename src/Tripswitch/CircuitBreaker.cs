@@ -149,8 +149,14 @@ public sealed class CircuitBreaker
         {
             result = action();
         }
-        catch (Exception ex) when (permit.RecordException(ex) && _machine.Options.FallbackOnFailure)
+        catch (Exception ex)
         {
+            // Not an exception filter: a throwing ShouldHandle must surface, and exceptions in filters are swallowed.
+            if (!permit.RecordException(ex) || !_machine.Options.FallbackOnFailure)
+            {
+                throw;
+            }
+
             return fallback(ex);
         }
 
@@ -240,6 +246,7 @@ public sealed class CircuitBreaker
 
         if (pending.IsCompletedSuccessfully)
         {
+            pending.GetAwaiter().GetResult(); // consume it: a pooled IValueTaskSource may be reused only then
             permit.RecordSuccessOnAcquiringThread(); // completed synchronously: still on the acquiring thread
             return default;
         }
@@ -313,8 +320,14 @@ public sealed class CircuitBreaker
             permit.RecordSuccess();
             return result;
         }
-        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && _machine.Options.FallbackOnFailure)
+        catch (Exception ex)
         {
+            // Not an exception filter: a throwing ShouldHandle must surface, and exceptions in filters are swallowed.
+            if (!permit.RecordException(ex, cancellationToken) || !_machine.Options.FallbackOnFailure)
+            {
+                throw;
+            }
+
             failure = ex;
         }
 

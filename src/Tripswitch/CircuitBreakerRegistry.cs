@@ -25,8 +25,7 @@ public sealed class CircuitBreakerRegistry
     private int _nextEvictionCount;
     private Func<CircuitBreaker, Controller.CircuitCoordinator?>? _coordinatorFactory;
 
-    // Advanced once per new breaker; an access stamps its entry with it. Eviction happens only when breakers are
-    // added, so ordering accesses by this clock is exactly least-recently-used between additions.
+    // Moved by every access and addition (see Touch): ordering entries by their stamps is least-recently-used order.
     private long _clock;
 
     /// <summary>Creates a registry whose breakers all start from <paramref name="defaults"/>.</summary>
@@ -159,7 +158,7 @@ public sealed class CircuitBreakerRegistry
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         Configuration config = _config;
-        var created = new Entry(new CircuitBreaker(config.OptionsFor(key)));
+        var created = new Entry(new CircuitBreaker(config.OptionsFor(key))) { LastAccess = long.MaxValue }; // never evicted before it is stamped
         Entry entry = _entries.GetOrAdd(key, created);
         if (ReferenceEquals(entry, created))
         {
@@ -179,10 +178,13 @@ public sealed class CircuitBreakerRegistry
                 }
             }
 
-            Interlocked.Increment(ref _clock);
-            if (Interlocked.Increment(ref _count) > Volatile.Read(ref _nextEvictionCount))
+            // Stamped before any eviction can see it: the newest breaker is the most recently used.
+            created.LastAccess = Interlocked.Increment(ref _clock);
+            int count = Interlocked.Increment(ref _count);
+            if (count > Volatile.Read(ref _nextEvictionCount))
             {
-                Evict();
+                int capacity = _config.Capacity;
+                Evict(created, wait: count > capacity + (EvictionBatch(capacity) / 2));
             }
         }
 
@@ -233,24 +235,37 @@ public sealed class CircuitBreakerRegistry
 
         if (Volatile.Read(ref _count) > config.Capacity)
         {
-            Evict();
+            Evict(keep: null, wait: true);
         }
     }
 
 
     private void Touch(Entry entry)
     {
-        long now = Volatile.Read(ref _clock);
-        if (entry.LastAccess != now)
+        // Every access moves the clock and stamps its entry, so eviction follows exact least-recently-used order for one
+        // thread; concurrent accesses may race on the plain (not interlocked) increment and tie, which only blurs the
+        // order of breakers used at the same moment. Touching the most recently used breaker again writes nothing, so a
+        // hot key doesn't bounce a cache line.
+        long clock = Volatile.Read(ref _clock);
+        if (entry.LastAccess != clock)
         {
-            entry.LastAccess = now; // written only when it changes, so hot keys don't bounce a cache line
+            Volatile.Write(ref _clock, ++clock);
+            entry.LastAccess = clock;
         }
     }
 
-    /// <summary>Evicts idle closed breakers, least recently used first, down to a little under the capacity.</summary>
-    private void Evict()
+    /// <summary>
+    /// Evicts idle closed breakers, least recently used first, down to a batch under the capacity, never
+    /// <paramref name="keep"/> (the breaker being added). A thread that finds another one evicting waits for it only
+    /// when the registry is well past its capacity, which bounds the count however many threads add at once.
+    /// </summary>
+    private void Evict(Entry? keep, bool wait)
     {
-        if (!_evictionLock.TryEnter())
+        if (wait)
+        {
+            _evictionLock.Enter();
+        }
+        else if (!_evictionLock.TryEnter())
         {
             return; // another thread is evicting
         }
@@ -258,48 +273,55 @@ public sealed class CircuitBreakerRegistry
         try
         {
             int capacity = _config.Capacity;
-            int evictionBatch = Math.Max(1, capacity / 16);
-            int excess = Volatile.Read(ref _count) - capacity;
-            if (excess <= 0)
+            int batch = EvictionBatch(capacity);
+            if (Volatile.Read(ref _count) <= capacity)
             {
-                return;
+                return; // the thread before this one evicted enough
             }
 
-            // Evict a batch beyond the excess so the scan (O(n log n)) runs once per batch of additions, not per addition.
-            int wanted = excess + evictionBatch;
-            var candidates = new List<KeyValuePair<long, KeyValuePair<string, Entry>>>();
+            // A batch more than needed, so the scan (O(n log n)) runs once per batch of additions, not per addition.
+            int target = capacity - batch;
+            var candidates = new List<(long Stamp, string Key, Entry Entry)>();
             foreach (KeyValuePair<string, Entry> pair in _entries)
             {
-                if (pair.Value.Breaker.Machine.RawState == CircuitState.Closed && pair.Value.Breaker.Machine.Counts.InFlight == 0)
+                if (!ReferenceEquals(pair.Value, keep) && IsIdle(pair.Value))
                 {
-                    candidates.Add(new(pair.Value.LastAccess, pair));
+                    candidates.Add((pair.Value.LastAccess, pair.Key, pair.Value));
                 }
             }
 
-            candidates.Sort(static (a, b) => a.Key.CompareTo(b.Key));
-            int evicted = 0;
-            for (int i = 0; i < candidates.Count && evicted < wanted; i++)
+            candidates.Sort(static (a, b) => a.Stamp.CompareTo(b.Stamp));
+            foreach ((_, string key, Entry entry) in candidates)
             {
-                KeyValuePair<string, Entry> pair = candidates[i].Value;
-                if (_entries.TryRemove(pair))
+                if (Volatile.Read(ref _count) <= target)
                 {
-                    pair.Value.Breaker.StateChanged -= OnBreakerStateChanged;
-                    pair.Value.Breaker.Rejected -= OnBreakerRejected;
-                    pair.Value.Breaker.Machine.Detach();
-                    (pair.Value.Breaker.Machine.Coordinator as IDisposable)?.Dispose();
+                    break;
+                }
+
+                // Checked again just before removal: a breaker that tripped or started a call since the scan stays.
+                if (IsIdle(entry) && _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry)))
+                {
+                    entry.Breaker.StateChanged -= OnBreakerStateChanged;
+                    entry.Breaker.Rejected -= OnBreakerRejected;
+                    entry.Breaker.Machine.Detach();
+                    (entry.Breaker.Machine.Coordinator as IDisposable)?.Dispose();
                     Interlocked.Decrement(ref _count);
-                    evicted++;
                 }
             }
 
             // When too few breakers were evictable (many are tripped), don't rescan on every addition.
-            Volatile.Write(ref _nextEvictionCount, Math.Max(capacity, Volatile.Read(ref _count) + evictionBatch - 1));
+            int count = Volatile.Read(ref _count);
+            Volatile.Write(ref _nextEvictionCount, count > capacity ? count + batch : capacity);
         }
         finally
         {
             _evictionLock.Exit();
         }
+
+        static bool IsIdle(Entry entry) => entry.Breaker.Machine.RawState == CircuitState.Closed && entry.Breaker.Machine.Counts.InFlight == 0;
     }
+
+    private static int EvictionBatch(int capacity) => Math.Max(1, capacity / 16);
 
     private void OnBreakerStateChanged(object? sender, CircuitTransition transition) => StateChanged?.Invoke(sender, transition);
 

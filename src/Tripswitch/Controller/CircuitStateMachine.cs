@@ -66,10 +66,12 @@ internal sealed class CircuitStateMachine
     private long _earliestProbeDeadline = long.MaxValue; // written under _sync, read lock-free
     private int _halfOpenSuccesses;
     private long _lastProbeId;
+    private long[]? _reportedProbes;
+    private int _reportedNext;
     private int _openAttempt;
     private long _hintDeadline;
 
-    private readonly CircuitTransition[] _log = new CircuitTransition[CircuitBreakerDefaults.TransitionLogSize];
+    private CircuitTransition[]? _log; // allocated at the first transition: most circuits of a registry never have one
     private int _logNext;
     private int _logCount;
     private long _transitionCount;
@@ -504,19 +506,33 @@ internal sealed class CircuitStateMachine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ResetConsecutive(int generation)
     {
+        long fw = Volatile.Read(ref _failureWord);
+        if ((fw & CountMask) != 0 && (int)(fw >>> 32) == generation)
         {
-            long fw = Volatile.Read(ref _failureWord);
-            if ((fw & CountMask) != 0 && (int)(fw >>> 32) == generation)
+            ResetConsecutiveSlow(fw, generation);
+        }
+    }
+
+    /// <summary>Resets the count, retrying when a concurrent failure changed it (that failure came before this success).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ResetConsecutiveSlow(long fw, int generation)
+    {
+        while ((fw & CountMask) != 0 && (int)(fw >>> 32) == generation)
+        {
+            long seen = Interlocked.CompareExchange(ref _failureWord, fw & ~CountMask, fw);
+            if (seen == fw)
             {
-                Interlocked.CompareExchange(ref _failureWord, fw & ~CountMask, fw);
+                return;
             }
+
+            fw = seen;
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void OnSuccessSlow(in CircuitPermit permit)
     {
-        if (permit.ProbeId == DisabledPermit)
+        if (permit.ProbeId == DisabledPermit || (permit.ProbeId > 0 && !FirstReport(permit.ProbeId)))
         {
             return;
         }
@@ -554,11 +570,7 @@ internal sealed class CircuitStateMachine
             return; // the circuit moved on since this call started
         }
 
-        if ((fw & CountMask) != 0)
-        {
-            Interlocked.CompareExchange(ref _failureWord, fw & ~CountMask, fw);
-        }
-
+        ResetConsecutive(permit.Generation);
         if (_windowRule is not null)
         {
             _windowRule.Record(slot, failure: false, slow);
@@ -571,7 +583,7 @@ internal sealed class CircuitStateMachine
 
     public void OnFailure(in CircuitPermit permit, Exception? exception, TimeSpan? hint)
     {
-        if (permit.ProbeId == DisabledPermit)
+        if (permit.ProbeId == DisabledPermit || (permit.ProbeId > 0 && !FirstReport(permit.ProbeId)))
         {
             return;
         }
@@ -646,7 +658,7 @@ internal sealed class CircuitStateMachine
 
     public void OnIgnored(in CircuitPermit permit)
     {
-        if (permit.ProbeId == DisabledPermit)
+        if (permit.ProbeId == DisabledPermit || (permit.ProbeId > 0 && !FirstReport(permit.ProbeId)))
         {
             return;
         }
@@ -681,6 +693,27 @@ internal sealed class CircuitStateMachine
             {
                 _coordinator?.OnProbeCompleted(lease, success: null);
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether this is the first report of a probe permit. Probes are few, so the last ones reported are remembered and a
+    /// probe permit reported twice changes neither the state nor the counts (a closed-state permit can't be checked
+    /// without a cost on the hot path: report those exactly once).
+    /// </summary>
+    private bool FirstReport(long probeId)
+    {
+        lock (_sync)
+        {
+            _reportedProbes ??= new long[CircuitBreakerDefaults.MaxHalfOpenMaxCalls < 64 ? CircuitBreakerDefaults.MaxHalfOpenMaxCalls : 64];
+            if (Array.IndexOf(_reportedProbes, probeId) >= 0)
+            {
+                return false;
+            }
+
+            _reportedProbes[_reportedNext] = probeId;
+            _reportedNext = (_reportedNext + 1) % _reportedProbes.Length;
+            return true;
         }
     }
 
@@ -789,6 +822,7 @@ internal sealed class CircuitStateMachine
                 _probeIds[slot] = 0;
                 Volatile.Write(ref _probesInFlight, _probesInFlight - 1);
                 ProbesChangedLocked();
+                Volatile.Write(ref _failureWord, _failureWord & ~CountMask); // a success ends the run of failures
                 if (++_halfOpenSuccesses >= _options.SuccessThreshold)
                 {
                     TransitionLocked(CircuitState.Closed, cause: null);
@@ -922,7 +956,12 @@ internal sealed class CircuitStateMachine
             }
             else
             {
-                Volatile.Write(ref _failureWord, _failureWord & ~CountMask);
+                // Already closed: no transition, but a new generation all the same, so an outcome of a call that
+                // started before the reset can't count after it.
+                long word = _stateWord;
+                long generation = (word >> GenerationShift) + 1;
+                Volatile.Write(ref _failureWord, (long)(uint)generation << 32);
+                Volatile.Write(ref _stateWord, (generation << GenerationShift) | (word & (DisabledFlag | StateMask)));
                 _windowRule?.Reset();
                 _hintDeadline = 0;
             }
@@ -1114,6 +1153,7 @@ internal sealed class CircuitStateMachine
         ScheduleAttentionLocked(to == CircuitState.Open ? _openUntil : long.MaxValue);
 
         var transition = new CircuitTransition(_options.Name, from, to, _time.GetUtcNow(), cause);
+        _log ??= new CircuitTransition[CircuitBreakerDefaults.TransitionLogSize];
         _log[_logNext] = transition;
         _logNext = (_logNext + 1) % _log.Length;
         _logCount = Math.Min(_logCount + 1, _log.Length);
@@ -1176,11 +1216,10 @@ internal sealed class CircuitStateMachine
             stateChanges = _transitionCount;
             state = (CircuitState)(_stateWord & StateMask);
             consecutive = _failureWord & CountMask;
-            transitions = new CircuitTransition[_logCount];
-            int first = (_logNext - _logCount + _log.Length) % _log.Length;
-            for (int i = 0; i < _logCount; i++)
+            transitions = _log is null ? [] : new CircuitTransition[_logCount];
+            for (int i = 0; i < transitions.Length; i++)
             {
-                transitions[i] = _log[(first + i) % _log.Length];
+                transitions[i] = _log![(_logNext - _logCount + i + _log.Length) % _log.Length];
             }
 
             if (state == CircuitState.Open)

@@ -10,7 +10,7 @@ public class CallCountersTests
     {
         var counters = new CallCounters();
 
-        Assert.Equal(new CounterSnapshot(0, 0, 0, 0, 0), counters.Read());
+        Assert.Equal(new CounterSnapshot(0, 0, 0, 0, 0, 0, 0), counters.Read());
         Assert.Equal(0, counters.Read().InFlight);
     }
 
@@ -20,19 +20,54 @@ public class CallCountersTests
         var counters = new CallCounters();
         for (int i = 0; i < 10; i++)
         {
-            counters.AddStarted();
+            CallCounters.Increment(ref counters.Current.Started);
         }
 
-        counters.AddSuccess();
-        counters.AddSuccess();
-        counters.AddFailure();
-        counters.AddIgnored();
-        counters.AddRejected();
-        counters.AddRejected();
+        CallCounters.Increment(ref counters.Current.Successful);
+        CallCounters.Increment(ref counters.Current.Successful);
+        CallCounters.Increment(ref counters.Current.Failed);
+        CallCounters.Increment(ref counters.Current.Ignored);
+        CallCounters.Increment(ref counters.Current.Rejected);
+        CallCounters.Increment(ref counters.Current.Rejected);
 
         CounterSnapshot snapshot = counters.Read();
-        Assert.Equal(new CounterSnapshot(10, 2, 1, 1, 2), snapshot);
+        Assert.Equal(new CounterSnapshot(10, 2, 1, 1, 2, 0, 0), snapshot);
         Assert.Equal(6, snapshot.InFlight); // rejected calls never started
+    }
+
+    [Fact]
+    public void Current_SameThread_SameSlot_OtherThread_OtherSlot()
+    {
+        var counters = new CallCounters();
+        CallCounters.Slot mine = counters.Current;
+        CallCounters.Slot? theirs = null;
+        var thread = new Thread(() => theirs = counters.Current);
+        thread.Start();
+        thread.Join();
+
+        Assert.Same(mine, counters.Current);
+        Assert.NotNull(theirs);
+        Assert.NotSame(mine, theirs);
+    }
+
+    [Fact]
+    public void Read_ThreadsThatEnded_KeepTheirCounts()
+    {
+        var counters = new CallCounters();
+        for (int t = 0; t < 50; t++)
+        {
+            var thread = new Thread(() => CallCounters.Increment(ref counters.Current.Successful));
+            thread.Start();
+            thread.Join();
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers(); // ended threads hand their index to new ones; the counts stay in the slots
+        var last = new Thread(() => CallCounters.Increment(ref counters.Current.Successful));
+        last.Start();
+        last.Join();
+
+        Assert.Equal(51, counters.Read().Successful);
     }
 
     [Fact]
@@ -47,23 +82,23 @@ public class CallCountersTests
             start.Wait(TestContext.Current.CancellationToken);
             for (int i = 0; i < PerThread; i++)
             {
-                counters.AddStarted();
+                CallCounters.Increment(ref counters.Current.Started);
                 switch ((i + t) % 3)
                 {
                     case 0:
-                        counters.AddSuccess();
+                        CallCounters.Increment(ref counters.Current.Successful);
                         break;
                     case 1:
-                        counters.AddFailure();
+                        CallCounters.Increment(ref counters.Current.Failed);
                         break;
                     default:
-                        counters.AddIgnored();
+                        CallCounters.Increment(ref counters.Current.Ignored);
                         break;
                 }
 
                 if ((i & 7) == 0)
                 {
-                    counters.AddRejected();
+                    CallCounters.Increment(ref counters.Current.Rejected);
                 }
             }
         })).ToList();

@@ -299,12 +299,12 @@ public class CircuitStateMachineTests
         var breaker = Create(failureThreshold: 5);
         CircuitPermit a = breaker.AcquirePermit();
         CircuitPermit b = breaker.AcquirePermit();
-        Assert.Equal(2, breaker.Machine.InFlight);
+        Assert.Equal(2, breaker.Machine.Counts.InFlight);
 
         a.RecordSuccess();
-        Assert.Equal(1, breaker.Machine.InFlight);
+        Assert.Equal(1, breaker.Machine.Counts.InFlight);
         b.RecordIgnored();
-        Assert.Equal(0, breaker.Machine.InFlight);
+        Assert.Equal(0, breaker.Machine.Counts.InFlight);
     }
 
     [Fact]

@@ -521,7 +521,7 @@ public class ConcurrencyTests
         Assert.Equal(Sum(1), summary.Failed);
         Assert.Equal(Sum(2), summary.Ignored);
         Assert.Equal(Sum(3), summary.Rejected);
-        Assert.Equal(0, breaker.Machine.InFlight);
+        Assert.Equal(0, breaker.Machine.Counts.InFlight);
 
         List<CircuitTransition> all;
         lock (sync)
@@ -640,9 +640,9 @@ public class ConcurrencyTests
                     problems.Enqueue($"success rate {s.SuccessRate}");
                 }
 
-                if (breaker.Machine.InFlight < 0)
+                if (breaker.Machine.Counts.InFlight < 0)
                 {
-                    problems.Enqueue($"in flight {breaker.Machine.InFlight}");
+                    problems.Enqueue($"in flight {breaker.Machine.Counts.InFlight}");
                 }
 
                 last = s.TotalCalls;
