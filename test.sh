@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the integration tests use: "command:package".
-prerequisites=()
+prerequisites=("redis-server:redis-server")
 
 missing=()
 for item in "${prerequisites[@]}"; do
