@@ -18,6 +18,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     private readonly RedisKey[] _keys;
     private readonly ConcurrentQueue<(long Id, long GrantedAt)> _leases = new();
     private readonly Lock _applyLock = new();
+    private readonly Lock _reportLock = new();
     private long _epoch = -1;
     private long _generation = -1;
     private long _reportedSuccesses;
@@ -113,7 +114,12 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         Resync();
     }
 
-    /// <summary>Reports the outcomes since the last report: how many, and the consecutive failures since the last success.</summary>
+    /// <summary>
+    /// Reports the outcomes since the last report: how many, and the consecutive failures since the last success. The
+    /// report is tagged with the fleet state (epoch, generation) it was observed under, so Redis drops it when the
+    /// circuit has moved on since (an operator's reset, a fleet-wide close): an outcome from an earlier state never
+    /// causes a transition of a newer one.
+    /// </summary>
     private void Report()
     {
         if (Interlocked.CompareExchange(ref _reportInFlight, 1, 0) != 0)
@@ -121,9 +127,21 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             return;
         }
 
+        // The tag first, then the counts: a state applied in between rebases the counts, and this report is dropped.
+        long epoch, generation;
+        lock (_applyLock)
+        {
+            (epoch, generation) = (_epoch, _generation);
+        }
+
         Controller.CounterSnapshot counts = _machine.Counts;
-        long successes = counts.Successful - _reportedSuccesses;
-        long failures = counts.Failed - _reportedFailures;
+        long successes, failures;
+        lock (_reportLock)
+        {
+            successes = Math.Max(0, counts.Successful - _reportedSuccesses);
+            failures = Math.Max(0, counts.Failed - _reportedFailures);
+        }
+
         if (successes == 0 && failures == 0)
         {
             Volatile.Write(ref _reportInFlight, 0);
@@ -138,12 +156,20 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             successes > 0 ? 1 : 0,
             Options.FailureThreshold,
             (long)Options.RecoveryTimeout.TotalMilliseconds,
+            epoch,
+            generation,
         ];
-        _ = RunAsync(RedisScripts.Report, args, onSuccess: () =>
+        _ = RunAsync(RedisScripts.Report, args, onSuccess: () => MarkReported(counts), then: () => Volatile.Write(ref _reportInFlight, 0));
+    }
+
+    /// <summary>The outcomes counted up to <paramref name="counts"/> are reported (or belong to a state the fleet left).</summary>
+    private void MarkReported(Controller.CounterSnapshot counts)
+    {
+        lock (_reportLock)
         {
-            _reportedSuccesses += successes;
-            _reportedFailures += failures;
-        }, then: () => Volatile.Write(ref _reportInFlight, 0));
+            _reportedSuccesses = Math.Max(_reportedSuccesses, counts.Successful);
+            _reportedFailures = Math.Max(_reportedFailures, counts.Failed);
+        }
     }
 
     private void RequestLease()
@@ -247,6 +273,9 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             _epoch = state.Epoch;
             _generation = state.Generation;
         }
+
+        // The fleet moved on: the outcomes seen so far belong to the state it left and are never reported.
+        MarkReported(_machine.Counts);
 
         CircuitState local = _machine.RawState;
         if (state.State == local && state.State != CircuitState.Open)

@@ -42,11 +42,18 @@ internal sealed class ScriptCall
 
     public Exception? Error { get; private set; }
 
+    /// <summary>The reply: {epoch, generation, state, remaining ms, extra}, once completed.</summary>
+    public RedisResult? Result { get; private set; }
+
+    /// <summary>Whether Redis granted the lease this Lease script asked for.</summary>
+    public bool Granted => IsCompleted && Result is { Length: 5 } result && (long)result[4] == 1;
+
     /// <summary>The script's own argument <paramref name="index"/> (0-based, after channel, name and expiry).</summary>
     public long Arg(int index) => (long)Args[3 + index];
 
-    internal void Complete(Exception? error)
+    internal void Complete(RedisResult? result, Exception? error)
     {
+        Result = result;
         Error = error;
         Volatile.Write(ref _completedAt, TimeProvider.System.GetTimestamp());
         Volatile.Write(ref _state, error is null ? 1 : 2);
@@ -87,12 +94,12 @@ internal sealed class ScriptMonitor
         try
         {
             RedisResult result = await task.ConfigureAwait(false);
-            call.Complete(null);
+            call.Complete(result, null);
             return result;
         }
         catch (Exception ex)
         {
-            call.Complete(ex);
+            call.Complete(null, ex);
             throw;
         }
     }
