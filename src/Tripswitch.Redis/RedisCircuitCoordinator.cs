@@ -16,7 +16,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     private readonly CircuitBreaker _breaker;
     private readonly CircuitStateMachine _machine;
     private readonly RedisKey[] _keys;
-    private readonly ConcurrentQueue<(long Id, long GrantedAt)> _leases = new();
+    private readonly ConcurrentQueue<Lease> _leases = new();
     private readonly Lock _applyLock = new();
     private readonly Lock _reportLock = new();
     private long _epoch = -1;
@@ -54,9 +54,9 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         }
 
         long now = _sharing.Time.GetTimestamp();
-        while (_leases.TryDequeue(out (long Id, long GrantedAt) granted))
+        while (_leases.TryDequeue(out Lease granted))
         {
-            if (_sharing.Time.GetElapsedTime(granted.GrantedAt, now) < MaxLeaseIdle)
+            if (!IsStale(granted) && _sharing.Time.GetElapsedTime(granted.GrantedAt, now) < MaxLeaseIdle)
             {
                 lease = granted.Id;
                 return true;
@@ -67,6 +67,18 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
         RequestLease();
         return false;
+    }
+
+    /// <summary>
+    /// Whether a lease belongs to a half-open period the fleet has left: every transition deletes the leases in Redis, so
+    /// using it would run a probe beyond the fleet's HalfOpenMaxCalls (and its outcome would count nowhere).
+    /// </summary>
+    private bool IsStale(Lease lease)
+    {
+        lock (_applyLock)
+        {
+            return lease.Epoch != _epoch || lease.Generation < _generation;
+        }
     }
 
     /// <summary>A lease nobody used for this long is handed back, so an idle process never holds the fleet's probe slot.</summary>
@@ -193,7 +205,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         {
             if (state.Extra == 1)
             {
-                _leases.Enqueue((id, _sharing.Time.GetTimestamp()));
+                _leases.Enqueue(new Lease(id, _sharing.Time.GetTimestamp(), state.Epoch, state.Generation));
             }
         }, then: () => Volatile.Write(ref _leaseRequestInFlight, 0));
     }
@@ -299,4 +311,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             _sharing.Leave(this);
         }
     }
+
+    /// <summary>A probe lease Redis granted, in the half-open period (epoch, generation) it was granted in.</summary>
+    private readonly record struct Lease(long Id, long GrantedAt, long Epoch, long Generation);
 }
