@@ -106,10 +106,32 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
     public void OnTick(bool resync)
     {
+        ReleaseIdleLeases();
         Report();
         if (resync)
         {
             Resync();
+        }
+    }
+
+    /// <summary>
+    /// Hands back the leases this instance got but did not use for <see cref="MaxLeaseIdle"/> (or that belong to a
+    /// half-open period the fleet left). Without this, an instance whose callers stopped after asking for a lease kept
+    /// the fleet's probe slot until the lease expired in Redis, where it counted as a failed probe and reopened the circuit.
+    /// </summary>
+    private void ReleaseIdleLeases()
+    {
+        long now = _sharing.Time.GetTimestamp();
+        for (int i = _leases.Count; i > 0 && _leases.TryDequeue(out Lease granted); i--)
+        {
+            if (IsStale(granted) || _sharing.Time.GetElapsedTime(granted.GrantedAt, now) >= MaxLeaseIdle)
+            {
+                Send(RedisScripts.Probe, ProbeArgs(granted.Id, outcome: -1));
+            }
+            else
+            {
+                _leases.Enqueue(granted); // still fresh: a caller may take it
+            }
         }
     }
 
