@@ -139,9 +139,18 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
     public void OnStoreRecovered()
     {
-        if (Interlocked.Exchange(ref _pendingTrip, 0) != 0 && _machine.RawState == CircuitState.Open)
+        // The pending trip is cleared only once Redis has it: until then, an answer that still shows the fleet closed
+        // (e.g. the resync whose success ended the outage) must not close the circuit this process tripped.
+        if (Volatile.Read(ref _pendingTrip) != 0)
         {
-            Send(RedisScripts.Trip, [(long)_machine.GetSummary().RetryAfter.TotalMilliseconds]);
+            if (_machine.RawState == CircuitState.Open)
+            {
+                _ = RunAsync(RedisScripts.Trip, [(long)_machine.GetSummary().RetryAfter.TotalMilliseconds], onSuccess: () => Volatile.Write(ref _pendingTrip, 0));
+            }
+            else
+            {
+                Volatile.Write(ref _pendingTrip, 0); // it recovered locally meanwhile: nothing to tell
+            }
         }
 
         Report();
