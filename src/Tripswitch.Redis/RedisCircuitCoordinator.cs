@@ -95,7 +95,21 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             return;
         }
 
-        Send(RedisScripts.Trip, [(long)openFor.TotalMilliseconds]);
+        // The local open period honours "retry after" hints (this failure's, or an earlier one's): so must the fleet's,
+        // or Redis's answer would also move this process's own deadline back to the plain recovery timeout.
+        TimeSpan period = openFor;
+        if (retryAfterHint is { } hint)
+        {
+            period = TimeSpan.FromTicks(Math.Max(period.Ticks, Math.Min(hint.Ticks, Options.EffectiveMaxRecoveryTimeout.Ticks)));
+        }
+
+        CircuitSummary local = _machine.GetSummary();
+        if (local.State == CircuitState.Open && local.RetryAfter > period)
+        {
+            period = local.RetryAfter;
+        }
+
+        Send(RedisScripts.Trip, [(long)period.TotalMilliseconds]);
     }
 
     public override void OnRetryAfterHint(TimeSpan hint)
@@ -121,6 +135,11 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     /// </summary>
     private void ReleaseIdleLeases()
     {
+        if (_leases.IsEmpty)
+        {
+            return;
+        }
+
         long now = _sharing.Time.GetTimestamp();
         for (int i = _leases.Count; i > 0 && _leases.TryDequeue(out Lease granted); i--)
         {
