@@ -173,6 +173,27 @@ public sealed class SharedCircuitTests(SharedRedis redis)
         Assert.Equal(0, await fleet.Field("openai/gpt-4.1-mini", "st"));
     }
 
+    [Fact]
+    public async Task BreakersCreatedBeforeAttaching_JoinTheFleet_WithoutReportingTheirEarlierCalls()
+    {
+        await using Fleet fleet = await Fleet.StartAsync(redis.Server, redis.Admin, 1, Threshold3, o => o.ResyncInterval = TimeSpan.FromMilliseconds(100));
+        CircuitBreaker b = (await fleet.JoinAsync("existing"))[0];
+
+        // A registry that has been working alone: its breaker saw two failures, then it joins the fleet.
+        var registry = new CircuitBreakerRegistry(Threshold3);
+        CircuitBreaker a = registry.Get("existing");
+        a.Fail(2);
+        Node late = await fleet.AddAsync(registry);
+        await Wait.Eventually(() => late.Scripts.Completed("Get", fleet.HashKey("existing")) >= 3, Wait.Long, "A resynced a few times");
+        Assert.Empty(late.Scripts.Of("Report")); // its history is its own, not news for the fleet
+        Assert.Equal(0, await fleet.Field("existing", "cf"));
+
+        Task<long> aOpened = Wait.ForState(a, CircuitState.Open);
+        b.Fail(3);
+        await aOpened.Within(Wait.Long, "B's trip reaches the breaker that existed before attaching");
+        Assert.NotNull(a.Rejection());
+    }
+
     private static async Task<RedisResult> HoldThen(Task gate, ScriptCall call)
     {
         await gate;
