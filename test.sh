@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 
 # Debian packages the integration tests use: "command:package".
 prerequisites=("chromium:chromium")
+prerequisites=("redis-server:redis-server")
 
 missing=()
 for item in "${prerequisites[@]}"; do

@@ -16,8 +16,9 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     private readonly CircuitBreaker _breaker;
     private readonly CircuitStateMachine _machine;
     private readonly RedisKey[] _keys;
-    private readonly ConcurrentQueue<(long Id, long GrantedAt)> _leases = new();
+    private readonly ConcurrentQueue<Lease> _leases = new();
     private readonly Lock _applyLock = new();
+    private readonly Lock _reportLock = new();
     private long _epoch = -1;
     private long _generation = -1;
     private long _reportedSuccesses;
@@ -53,9 +54,9 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         }
 
         long now = _sharing.Time.GetTimestamp();
-        while (_leases.TryDequeue(out (long Id, long GrantedAt) granted))
+        while (_leases.TryDequeue(out Lease granted))
         {
-            if (_sharing.Time.GetElapsedTime(granted.GrantedAt, now) < MaxLeaseIdle)
+            if (!IsStale(granted) && _sharing.Time.GetElapsedTime(granted.GrantedAt, now) < MaxLeaseIdle)
             {
                 lease = granted.Id;
                 return true;
@@ -66,6 +67,18 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
         RequestLease();
         return false;
+    }
+
+    /// <summary>
+    /// Whether a lease belongs to a half-open period the fleet has left: every transition deletes the leases in Redis, so
+    /// using it would run a probe beyond the fleet's HalfOpenMaxCalls (and its outcome would count nowhere).
+    /// </summary>
+    private bool IsStale(Lease lease)
+    {
+        lock (_applyLock)
+        {
+            return lease.Epoch != _epoch || lease.Generation < _generation;
+        }
     }
 
     /// <summary>A lease nobody used for this long is handed back, so an idle process never holds the fleet's probe slot.</summary>
@@ -82,7 +95,21 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             return;
         }
 
-        Send(RedisScripts.Trip, [(long)openFor.TotalMilliseconds]);
+        // The local open period honours "retry after" hints (this failure's, or an earlier one's): so must the fleet's,
+        // or Redis's answer would also move this process's own deadline back to the plain recovery timeout.
+        TimeSpan period = openFor;
+        if (retryAfterHint is { } hint)
+        {
+            period = TimeSpan.FromTicks(Math.Max(period.Ticks, Math.Min(hint.Ticks, Options.EffectiveMaxRecoveryTimeout.Ticks)));
+        }
+
+        CircuitSummary local = _machine.GetSummary();
+        if (local.State == CircuitState.Open && local.RetryAfter > period)
+        {
+            period = local.RetryAfter;
+        }
+
+        Send(RedisScripts.Trip, [(long)period.TotalMilliseconds]);
     }
 
     public override void OnRetryAfterHint(TimeSpan hint)
@@ -93,6 +120,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
     public void OnTick(bool resync)
     {
+        ReleaseIdleLeases();
         Report();
         if (resync)
         {
@@ -100,20 +128,60 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         }
     }
 
+    /// <summary>
+    /// Hands back the leases this instance got but did not use for <see cref="MaxLeaseIdle"/> (or that belong to a
+    /// half-open period the fleet left). Without this, an instance whose callers stopped after asking for a lease kept
+    /// the fleet's probe slot until the lease expired in Redis, where it counted as a failed probe and reopened the circuit.
+    /// </summary>
+    private void ReleaseIdleLeases()
+    {
+        if (_leases.IsEmpty)
+        {
+            return;
+        }
+
+        long now = _sharing.Time.GetTimestamp();
+        for (int i = _leases.Count; i > 0 && _leases.TryDequeue(out Lease granted); i--)
+        {
+            if (IsStale(granted) || _sharing.Time.GetElapsedTime(granted.GrantedAt, now) >= MaxLeaseIdle)
+            {
+                Send(RedisScripts.Probe, ProbeArgs(granted.Id, outcome: -1));
+            }
+            else
+            {
+                _leases.Enqueue(granted); // still fresh: a caller may take it
+            }
+        }
+    }
+
     public void Resync() => Send(RedisScripts.Get, []);
 
     public void OnStoreRecovered()
     {
-        if (Interlocked.Exchange(ref _pendingTrip, 0) != 0 && _machine.RawState == CircuitState.Open)
+        // The pending trip is cleared only once Redis has it: until then, an answer that still shows the fleet closed
+        // (e.g. the resync whose success ended the outage) must not close the circuit this process tripped.
+        if (Volatile.Read(ref _pendingTrip) != 0)
         {
-            Send(RedisScripts.Trip, [(long)_machine.GetSummary().RetryAfter.TotalMilliseconds]);
+            if (_machine.RawState == CircuitState.Open)
+            {
+                _ = RunAsync(RedisScripts.Trip, [(long)_machine.GetSummary().RetryAfter.TotalMilliseconds], onSuccess: () => Volatile.Write(ref _pendingTrip, 0));
+            }
+            else
+            {
+                Volatile.Write(ref _pendingTrip, 0); // it recovered locally meanwhile: nothing to tell
+            }
         }
 
         Report();
         Resync();
     }
 
-    /// <summary>Reports the outcomes since the last report: how many, and the consecutive failures since the last success.</summary>
+    /// <summary>
+    /// Reports the outcomes since the last report: how many, and the consecutive failures since the last success. The
+    /// report is tagged with the fleet state (epoch, generation) it was observed under, so Redis drops it when the
+    /// circuit has moved on since (an operator's reset, a fleet-wide close): an outcome from an earlier state never
+    /// causes a transition of a newer one.
+    /// </summary>
     private void Report()
     {
         if (Interlocked.CompareExchange(ref _reportInFlight, 1, 0) != 0)
@@ -121,9 +189,21 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             return;
         }
 
+        // The tag first, then the counts: a state applied in between rebases the counts, and this report is dropped.
+        long epoch, generation;
+        lock (_applyLock)
+        {
+            (epoch, generation) = (_epoch, _generation);
+        }
+
         Controller.CounterSnapshot counts = _machine.Counts;
-        long successes = counts.Successful - _reportedSuccesses;
-        long failures = counts.Failed - _reportedFailures;
+        long successes, failures;
+        lock (_reportLock)
+        {
+            successes = Math.Max(0, counts.Successful - _reportedSuccesses);
+            failures = Math.Max(0, counts.Failed - _reportedFailures);
+        }
+
         if (successes == 0 && failures == 0)
         {
             Volatile.Write(ref _reportInFlight, 0);
@@ -138,12 +218,20 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             successes > 0 ? 1 : 0,
             Options.FailureThreshold,
             (long)Options.RecoveryTimeout.TotalMilliseconds,
+            epoch,
+            generation,
         ];
-        _ = RunAsync(RedisScripts.Report, args, onSuccess: () =>
+        _ = RunAsync(RedisScripts.Report, args, onSuccess: () => MarkReported(counts), then: () => Volatile.Write(ref _reportInFlight, 0));
+    }
+
+    /// <summary>The outcomes counted up to <paramref name="counts"/> are reported (or belong to a state the fleet left).</summary>
+    private void MarkReported(Controller.CounterSnapshot counts)
+    {
+        lock (_reportLock)
         {
-            _reportedSuccesses += successes;
-            _reportedFailures += failures;
-        }, then: () => Volatile.Write(ref _reportInFlight, 0));
+            _reportedSuccesses = Math.Max(_reportedSuccesses, counts.Successful);
+            _reportedFailures = Math.Max(_reportedFailures, counts.Failed);
+        }
     }
 
     private void RequestLease()
@@ -167,7 +255,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         {
             if (state.Extra == 1)
             {
-                _leases.Enqueue((id, _sharing.Time.GetTimestamp()));
+                _leases.Enqueue(new Lease(id, _sharing.Time.GetTimestamp(), state.Epoch, state.Generation));
             }
         }, then: () => Volatile.Write(ref _leaseRequestInFlight, 0));
     }
@@ -248,6 +336,9 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             _generation = state.Generation;
         }
 
+        // The fleet moved on: the outcomes seen so far belong to the state it left and are never reported.
+        MarkReported(_machine.Counts);
+
         CircuitState local = _machine.RawState;
         if (state.State == local && state.State != CircuitState.Open)
         {
@@ -270,4 +361,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             _sharing.Leave(this);
         }
     }
+
+    /// <summary>A probe lease Redis granted, in the half-open period (epoch, generation) it was granted in.</summary>
+    private readonly record struct Lease(long Id, long GrantedAt, long Epoch, long Generation);
 }

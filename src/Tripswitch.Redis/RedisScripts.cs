@@ -87,9 +87,14 @@ internal static class RedisScripts
         return finish(s, 0)
         """;
 
-    /// <summary>ARGV[4] successes, [5] failures, [6] trailing failures after the last success, [7] 1 if a success happened, [8] threshold, [9] open period ms.</summary>
+    /// <summary>
+    /// ARGV[4] successes, [5] failures, [6] trailing failures after the last success, [7] 1 if a success happened,
+    /// [8] threshold, [9] open period ms, [10] and [11] the epoch and generation the outcomes were observed under. A report
+    /// from an earlier generation of this epoch is dropped: the circuit moved on since (reset, closed by probes).
+    /// </summary>
     public const string Report = Prelude + """
-        if s.st == 0 then
+        local stale = tonumber(ARGV[10]) == s.epoch and tonumber(ARGV[11]) ~= s.gen
+        if s.st == 0 and not stale then
           if tonumber(ARGV[7]) == 1 then s.cf = tonumber(ARGV[6]) else s.cf = s.cf + tonumber(ARGV[5]) end
           if tonumber(ARGV[4]) > 0 or tonumber(ARGV[5]) > 0 then s.new = true end
           if s.cf >= tonumber(ARGV[8]) then

@@ -1,0 +1,88 @@
+using StackExchange.Redis;
+using Tripswitch.Redis.Tests.Infrastructure;
+using Xunit;
+
+namespace Tripswitch.Redis.Tests;
+
+/// <summary>Keys live under the configurable prefix ("{prefix}c:{name}", "{prefix}c:{name}:leases", channel "{prefix}events") and expire.</summary>
+public sealed class KeyLayoutTests(SharedRedis redis)
+{
+    private static readonly CircuitBreakerOptions Options = new()
+    {
+        FailureThreshold = 2,
+        RecoveryTimeout = TimeSpan.FromMilliseconds(300),
+        SuccessThreshold = 1,
+    };
+
+    [Fact]
+    public async Task TwoPrefixes_AreTwoFleets_ThatDoNotInterfere()
+    {
+        await using Fleet first = await Fleet.StartAsync(redis.Server, redis.Admin, 2, Options, o => o.ResyncInterval = TimeSpan.FromMilliseconds(100));
+        await using Fleet second = await Fleet.StartAsync(redis.Server, redis.Admin, 2, Options, o => o.ResyncInterval = TimeSpan.FromMilliseconds(100));
+        Assert.NotEqual(first.Prefix, second.Prefix);
+        CircuitBreaker[] one = await first.JoinAsync("same-name");
+        CircuitBreaker[] two = await second.JoinAsync("same-name");
+
+        Task<long> opened = Wait.ForState(one[1], CircuitState.Open);
+        one[0].Fail(2);
+        await opened.Within(Wait.Long, "the first fleet's trip propagates");
+
+        // The second fleet resyncs a few times: still closed, in Redis and everywhere.
+        int[] gets = [.. second.Nodes.Select(node => node.Scripts.Completed("Get"))];
+        await Wait.Eventually(() => second.Nodes.Select((node, i) => node.Scripts.Completed("Get") - gets[i]).All(n => n >= 2), Wait.Long, "the second fleet resynced");
+        Assert.All(two, breaker => Assert.Equal(CircuitState.Closed, breaker.State));
+        Assert.Equal(0, await second.Field("same-name", "st"));
+        Assert.Equal(1, await first.Field("same-name", "st"));
+        Assert.True(two[1].TrySucceed());
+    }
+
+    [Fact]
+    public async Task TheKeysFollowTheLayout_UnderThePrefix_WithAnExpiry()
+    {
+        TimeSpan expiry = TimeSpan.FromSeconds(30);
+        await using Fleet fleet = await Fleet.StartAsync(redis.Server, redis.Admin, 2, Options, o => o.KeyExpiry = expiry);
+        CircuitBreaker[] breakers = await fleet.JoinAsync("layout");
+        breakers[0].Fail(2);
+        CircuitPermit probe = default;
+        await Wait.Eventually(() => breakers[1].TryAcquirePermit(out probe, out _) && probe.IsProbe, Wait.Long, "a probe holds a lease");
+
+        IDatabase db = fleet.Admin;
+        IServer server = db.Multiplexer.GetServer(db.Multiplexer.GetEndPoints()[0]);
+        string[] keys = [.. server.Keys(pattern: fleet.Prefix + "*").Select(key => (string)key!).Order(StringComparer.Ordinal)];
+        Assert.Equal(new[] { fleet.HashKey("layout"), fleet.LeasesKey("layout") }, keys);
+        Assert.Equal("hash", (await db.ExecuteAsync("TYPE", fleet.HashKey("layout"))).ToString());
+        Assert.Equal("zset", (await db.ExecuteAsync("TYPE", fleet.LeasesKey("layout"))).ToString());
+        Assert.Equal(
+            new[] { "att", "cf", "epoch", "gen", "hs", "st", "until" },
+            (await db.HashKeysAsync(fleet.HashKey("layout"))).Select(field => (string)field!).Order(StringComparer.Ordinal));
+        foreach (string key in keys)
+        {
+            TimeSpan? ttl = await db.KeyTimeToLiveAsync(key);
+            Assert.NotNull(ttl);
+            Assert.InRange(ttl.Value, TimeSpan.FromMilliseconds(1), expiry);
+        }
+
+        RedisResult channels = await db.ExecuteAsync("PUBSUB", "CHANNELS", fleet.Prefix + "*");
+        Assert.Equal(new[] { fleet.Channel }, ((RedisResult[])channels!).Select(channel => channel.ToString()));
+        probe.RecordSuccess();
+    }
+
+    [Fact]
+    public async Task AnAbandonedCircuitsKeys_Expire()
+    {
+        TimeSpan expiry = TimeSpan.FromSeconds(1);
+        Fleet fleet = await Fleet.StartAsync(redis.Server, redis.Admin, 1, Options, o => o.KeyExpiry = expiry);
+        string key;
+        await using (fleet)
+        {
+            CircuitBreaker breaker = (await fleet.JoinAsync("abandoned"))[0];
+            breaker.Fail(2);
+            key = fleet.HashKey("abandoned");
+            await Wait.Eventually(async () => await fleet.Field("abandoned", "st") == 1, Wait.Long, "open in Redis");
+            Assert.InRange((await fleet.Admin.KeyTimeToLiveAsync(key))!.Value, TimeSpan.FromMilliseconds(1), expiry);
+        }
+
+        // Nobody uses the circuit any more: its keys go away by themselves.
+        await Wait.Eventually(async () => !await redis.Admin.KeyExistsAsync(key), expiry * 5, "the abandoned key expired");
+    }
+}
