@@ -132,20 +132,28 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
         }
         finally
         {
-            await updates.DisposeAsync().ConfigureAwait(false);
-            if (!reported)
+            try
             {
-                if (!completed)
+                await updates.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                // Reported even when disposing the inner stream throws: an unreported permit would hold a half-open
+                // probe slot until the probe timeout.
+                if (!reported)
                 {
-                    permit.RecordIgnored(); // the consumer stopped reading: that says nothing about the model
-                }
-                else if (_timeToFirstToken is { } limit && firstToken is { } ttft && ttft > limit)
-                {
-                    permit.RecordFailure(new TimeoutException($"The first token of a streamed response from circuit '{breaker.Name}' took {ttft.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s)."));
-                }
-                else
-                {
-                    permit.RecordSuccess();
+                    if (!completed)
+                    {
+                        permit.RecordIgnored(); // the consumer stopped reading: that says nothing about the model
+                    }
+                    else if (_timeToFirstToken is { } limit && firstToken is { } ttft && ttft > limit)
+                    {
+                        permit.RecordFailure(new TimeoutException($"The first token of a streamed response from circuit '{breaker.Name}' took {ttft.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s)."));
+                    }
+                    else
+                    {
+                        permit.RecordSuccess();
+                    }
                 }
             }
         }

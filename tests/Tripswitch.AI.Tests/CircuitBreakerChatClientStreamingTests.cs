@@ -316,4 +316,29 @@ public sealed class CircuitBreakerChatClientStreamingTests
         Assert.Equal(CircuitState.Closed, Circuit.State);
         Assert.Equal(1, Circuit.GetSummary().Ignored);
     }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_InnerStreamThrowsWhenDisposed_TheProbeSlotIsStillFreed()
+    {
+        using CircuitBreakerChatClient client = Client();
+        await TripAsync(client);
+        _time.Advance(Recovery);
+        long failedBefore = Circuit.GetSummary().Failed;
+        var disposeFailure = new InvalidOperationException("the connection could not be closed cleanly");
+        _inner.StreamWith = (_, _) => Streams.ThrowingOnDispose(["one ", "two"], disposeFailure);
+
+        InvalidOperationException thrown = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(Hello, cancellationToken: Token))
+            {
+                break;
+            }
+        });
+
+        Assert.Same(disposeFailure, thrown);
+        Assert.Equal(failedBefore, Circuit.GetSummary().Failed); // the consumer stopped reading: the model is not to blame
+        _inner.AlwaysReply("next probe");
+        Assert.Equal("next probe", (await client.GetResponseAsync(Hello, cancellationToken: Token)).Text); // the slot was freed
+        Assert.Equal(CircuitState.Closed, Circuit.State);
+    }
 }

@@ -88,6 +88,31 @@ internal static class Streams
         }
     }
 
+    /// <summary>Yields <paramref name="texts"/>; disposing it early (a consumer that stops reading) throws <paramref name="failure"/>.</summary>
+    public static async IAsyncEnumerable<ChatResponseUpdate> ThrowingOnDispose(string[] texts, Exception failure)
+    {
+        bool completed = false;
+        try
+        {
+            foreach (string text in texts)
+            {
+                await Task.Yield();
+                yield return Update(text);
+            }
+
+            completed = true;
+        }
+        finally
+        {
+            if (!completed)
+            {
+#pragma warning disable CA2219 // on purpose: that is the stream this test double plays
+                throw failure;
+#pragma warning restore CA2219
+            }
+        }
+    }
+
     /// <summary>Collects a stream's text, update by update.</summary>
     public static async Task<List<string>> ReadAllAsync(IAsyncEnumerable<ChatResponseUpdate> stream, CancellationToken cancellationToken = default)
     {
