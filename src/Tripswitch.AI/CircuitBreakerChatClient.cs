@@ -113,9 +113,19 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
                 }
                 catch (Exception ex)
                 {
-                    // The stream broke midway (or never started): a failure, unless it was the caller's cancellation.
+                    // The stream broke midway (or never started): a failure, unless it was the caller's cancellation —
+                    // and even then a failure when the model had already been too slow to start.
                     reported = true;
-                    permit.RecordException(ex, cancellationToken);
+                    if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested
+                        && SlowFirstToken(breaker.Name, firstToken, time.GetElapsedTime(started)) is { } slow)
+                    {
+                        permit.RecordFailure(slow);
+                    }
+                    else
+                    {
+                        permit.RecordException(ex, cancellationToken);
+                    }
+
                     throw;
                 }
 
@@ -142,13 +152,13 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
                 // probe slot until the probe timeout.
                 if (!reported)
                 {
-                    if (!completed)
+                    if (SlowFirstToken(breaker.Name, firstToken, time.GetElapsedTime(started)) is { } slow)
+                    {
+                        permit.RecordFailure(slow); // completed or not, the model was slow to start
+                    }
+                    else if (!completed)
                     {
                         permit.RecordIgnored(); // the consumer stopped reading: that says nothing about the model
-                    }
-                    else if (_timeToFirstToken is { } limit && firstToken is { } ttft && ttft > limit)
-                    {
-                        permit.RecordFailure(new TimeoutException($"The first token of a streamed response from circuit '{breaker.Name}' took {ttft.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s)."));
                     }
                     else
                     {
@@ -157,6 +167,29 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The slow-call failure of a stream whose first update came later than <see cref="CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold"/>,
+    /// or that has sent none after longer than it; <see langword="null"/> when it was in time or no threshold is set.
+    /// </summary>
+    private TimeoutException? SlowFirstToken(string circuit, TimeSpan? firstToken, TimeSpan elapsed)
+    {
+        if (_timeToFirstToken is not { } limit)
+        {
+            return null;
+        }
+
+        if (firstToken is { } ttft)
+        {
+            return ttft > limit
+                ? new TimeoutException($"The first token of a streamed response from circuit '{circuit}' took {ttft.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s).")
+                : null;
+        }
+
+        return elapsed > limit
+            ? new TimeoutException($"A streamed response from circuit '{circuit}' sent no token in {elapsed.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s).")
+            : null;
     }
 
     private ChatOptions? FallbackOptions(ChatOptions? options)

@@ -26,7 +26,9 @@ public sealed class CircuitBreakerChatClientOptions
 
     /// <summary>
     /// A streamed response whose first update arrives later than this counts as a failure (a slow call), even if the
-    /// stream then completes: a model that takes a minute to start answering is not healthy.
+    /// stream then completes: a model that takes a minute to start answering is not healthy. So does a stream that ends
+    /// without any update after longer than this, and one the caller cancels (or stops reading) once the threshold has
+    /// passed without a first update or after a late one; a cancellation within the threshold is still not counted.
     /// </summary>
     /// <value>Defaults to <see langword="null"/> (not measured). Valid range: 1 millisecond to 1 day.</value>
     public TimeSpan? TimeToFirstTokenThreshold { get; set; }

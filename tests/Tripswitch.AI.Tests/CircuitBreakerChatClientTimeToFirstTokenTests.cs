@@ -108,4 +108,127 @@ public sealed class CircuitBreakerChatClientTimeToFirstTokenTests
 
         Assert.Equal(1, Circuit.GetSummary().Successful);
     }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_EmptyStreamEndingAfterTheThreshold_CountsAsAFailure()
+    {
+        // No first token ever came: waiting 5 s for nothing is no healthier than waiting 5 s for a word.
+        _inner.StreamWith = (_, _) => EmptyAfter(TimeSpan.FromSeconds(5));
+        using CircuitBreakerChatClient client = Client(Threshold);
+
+        Assert.Empty(await Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: Token), Token));
+
+        Assert.Equal(1, Circuit.GetSummary().Failed);
+        Assert.Equal(CircuitState.Open, Circuit.State);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_EmptyStreamEndingWithinTheThreshold_IsASuccess()
+    {
+        _inner.StreamWith = (_, _) => EmptyAfter(TimeSpan.FromSeconds(1));
+        using CircuitBreakerChatClient client = Client(Threshold);
+
+        await Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: Token), Token);
+
+        Assert.Equal(1, Circuit.GetSummary().Successful);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_CallerGivesUpWaitingForTheFirstTokenPastTheThreshold_CountsAsAFailure()
+    {
+        // The usual way a model that is slow to start shows: the caller's own timeout fires before the first token.
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _inner.StreamWith = (_, ct) => Streams.Gated(new TaskCompletionSource().Task, [], ["never"], waiting, ct);
+        using CircuitBreakerChatClient client = Client(Threshold);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        Exception? cause = null;
+        Circuit.StateChanged += (_, transition) => cause ??= transition.Cause;
+
+        Task<List<string>> reading = Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: cts.Token), Token);
+        await waiting.Task.WaitAsync(Token);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading); // the caller still sees its cancellation
+        CircuitSummary summary = Circuit.GetSummary();
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal(0, summary.Ignored);
+        Assert.Equal(CircuitState.Open, summary.State);
+        Assert.Equal("A streamed response from circuit 'test/model-a' sent no token in 30.0s (threshold 2.0s).", Assert.IsType<TimeoutException>(cause).Message);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_CallerCancelsWithinTheThreshold_IsIgnored()
+    {
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _inner.StreamWith = (_, ct) => Streams.Gated(new TaskCompletionSource().Task, [], ["never"], waiting, ct);
+        using CircuitBreakerChatClient client = Client(Threshold);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+
+        Task<List<string>> reading = Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: cts.Token), Token);
+        await waiting.Task.WaitAsync(Token);
+        _time.Advance(Threshold);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+        Assert.Equal(0, Circuit.GetSummary().Failed);
+        Assert.Equal(1, Circuit.GetSummary().Ignored);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_CallerCancelsAfterAFastFirstToken_IsIgnored()
+    {
+        _inner.StreamWith = (_, ct) => Streams.Gated(new TaskCompletionSource().Task, ["quick "], ["never"], cancellationToken: ct);
+        using CircuitBreakerChatClient client = Client(Threshold);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(Hello, cancellationToken: cts.Token))
+            {
+                _time.Advance(TimeSpan.FromMinutes(1)); // the answer goes on slowly: only the first token is timed
+                await cts.CancelAsync();
+            }
+        });
+
+        Assert.Equal(0, Circuit.GetSummary().Failed);
+        Assert.Equal(1, Circuit.GetSummary().Ignored);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_ConsumerStopsAfterASlowFirstToken_CountsAsAFailure()
+    {
+        _inner.StreamWith = (_, _) => Streams.Timed(_time, firstTokenAfter: TimeSpan.FromSeconds(5), between: TimeSpan.Zero, "late ", "and ", "more");
+        using CircuitBreakerChatClient client = Client(Threshold);
+
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(Hello, cancellationToken: Token))
+        {
+            break; // the consumer had what it needed, but the model was slow to start all the same
+        }
+
+        Assert.Equal(1, Circuit.GetSummary().Failed);
+        Assert.Equal(0, Circuit.GetSummary().Ignored);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_ConsumerStopsAfterAFastFirstToken_IsIgnored()
+    {
+        _inner.StreamWith = (_, _) => Streams.Timed(_time, firstTokenAfter: TimeSpan.FromSeconds(1), between: TimeSpan.Zero, "quick ", "and ", "more");
+        using CircuitBreakerChatClient client = Client(Threshold);
+
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(Hello, cancellationToken: Token))
+        {
+            break;
+        }
+
+        Assert.Equal(0, Circuit.GetSummary().Failed);
+        Assert.Equal(1, Circuit.GetSummary().Ignored);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> EmptyAfter(TimeSpan delay)
+    {
+        await Task.Yield();
+        _time.Advance(delay);
+        yield break;
+    }
 }
