@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
@@ -58,7 +59,7 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
             permit.RecordSuccess();
             return response;
         }
-        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && _fallback is not null && breaker.Machine.Options.FallbackOnFailure)
+        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && FallsBackOnFailure(breaker))
         {
             return await _fallback.GetResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false);
         }
@@ -88,86 +89,109 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
 
         TimeProvider time = breaker.Machine.Options.TimeProvider;
         long started = time.GetTimestamp();
-        IAsyncEnumerator<ChatResponseUpdate> updates;
+        bool fallBack = false;
+        IAsyncEnumerator<ChatResponseUpdate>? updates = null;
         try
         {
             updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && FallsBackOnFailure(breaker))
         {
-            permit.RecordException(ex, cancellationToken);
-            throw;
+            fallBack = true;
         }
 
-        bool reported = false;
-        bool completed = false;
-        TimeSpan? firstToken = null;
-        try
+        if (updates is not null)
         {
-            while (true)
-            {
-                bool more;
-                try
-                {
-                    more = await updates.MoveNextAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    // The stream broke midway (or never started): a failure, unless it was the caller's cancellation —
-                    // and even then a failure when the model had already been too slow to start.
-                    reported = true;
-                    if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested
-                        && SlowFirstToken(breaker.Name, firstToken, time.GetElapsedTime(started)) is { } slow)
-                    {
-                        permit.RecordFailure(slow);
-                    }
-                    else
-                    {
-                        permit.RecordException(ex, cancellationToken);
-                    }
-
-                    throw;
-                }
-
-                if (!more)
-                {
-                    break;
-                }
-
-                firstToken ??= time.GetElapsedTime(started);
-                yield return updates.Current;
-            }
-
-            completed = true;
-        }
-        finally
-        {
+            bool reported = false;
+            bool completed = false;
+            TimeSpan? firstToken = null;
             try
             {
-                await updates.DisposeAsync().ConfigureAwait(false);
+                while (true)
+                {
+                    bool more = false;
+                    try
+                    {
+                        more = await updates.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        // The stream broke midway (or never started): a failure, unless it was the caller's cancellation —
+                        // and even then a failure when the model had already been too slow to start.
+                        reported = true;
+                        bool handled;
+                        if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested
+                            && SlowFirstToken(breaker.Name, firstToken, time.GetElapsedTime(started)) is { } slow)
+                        {
+                            permit.RecordFailure(slow);
+                            handled = false; // still the caller's cancellation: no fallback
+                        }
+                        else
+                        {
+                            handled = permit.RecordException(ex, cancellationToken);
+                        }
+
+                        // Before the first update the caller has seen nothing, so the fallback can still answer whole;
+                        // after it, switching models would splice two answers: the failure goes to the caller.
+                        if (!handled || firstToken is not null || !FallsBackOnFailure(breaker))
+                        {
+                            throw;
+                        }
+
+                        fallBack = true;
+                    }
+
+                    if (fallBack || !more)
+                    {
+                        break;
+                    }
+
+                    firstToken ??= time.GetElapsedTime(started);
+                    yield return updates.Current;
+                }
+
+                completed = true;
             }
             finally
             {
-                // Reported even when disposing the inner stream throws: an unreported permit would hold a half-open
-                // probe slot until the probe timeout.
-                if (!reported)
+                try
                 {
-                    if (SlowFirstToken(breaker.Name, firstToken, time.GetElapsedTime(started)) is { } slow)
+                    await updates.DisposeAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Reported even when disposing the inner stream throws: an unreported permit would hold a half-open
+                    // probe slot until the probe timeout.
+                    if (!reported)
                     {
-                        permit.RecordFailure(slow); // completed or not, the model was slow to start
-                    }
-                    else if (!completed)
-                    {
-                        permit.RecordIgnored(); // the consumer stopped reading: that says nothing about the model
-                    }
-                    else
-                    {
-                        permit.RecordSuccess();
+                        if (SlowFirstToken(breaker.Name, firstToken, time.GetElapsedTime(started)) is { } slow)
+                        {
+                            permit.RecordFailure(slow); // completed or not, the model was slow to start
+                        }
+                        else if (!completed)
+                        {
+                            permit.RecordIgnored(); // the consumer stopped reading: that says nothing about the model
+                        }
+                        else
+                        {
+                            permit.RecordSuccess();
+                        }
                     }
                 }
             }
         }
+
+        if (fallBack)
+        {
+            await foreach (ChatResponseUpdate update in _fallback!.GetStreamingResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false))
+            {
+                yield return update;
+            }
+        }
     }
+
+    [MemberNotNullWhen(true, nameof(_fallback))]
+    private bool FallsBackOnFailure(CircuitBreaker breaker) => _fallback is not null && breaker.Machine.Options.FallbackOnFailure;
 
     /// <summary>
     /// The slow-call failure of a stream whose first update came later than <see cref="CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold"/>,

@@ -15,7 +15,9 @@ public sealed class CircuitBreakerChatClientOptions
 
     /// <summary>
     /// The client that answers while a model's circuit is open (for example a cheaper model, or another provider), and
-    /// also after a handled failure when the circuit's <see cref="CircuitBreakerOptions.FallbackOnFailure"/> is set.
+    /// also after a handled failure when the circuit's <see cref="CircuitBreakerOptions.FallbackOnFailure"/> is set — for a
+    /// streamed response, only when it fails before its first update (after that the caller already has part of the
+    /// answer, and the failure reaches it). Never after the caller's own cancellation.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: a rejected request throws <see cref="CircuitOpenException"/>.</value>
     public IChatClient? FallbackClient { get; set; }

@@ -190,4 +190,100 @@ public sealed class CircuitBreakerChatClientFallbackTests
         Assert.Equal("primary is back", (await probe).Text);
         Assert.Equal(CircuitState.Closed, registry.Get(Key).State);
     }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FallbackOnFailure_StreamFailingBeforeItsFirstUpdate_TheFallbackStreamsInstead()
+    {
+        CircuitBreakerRegistry registry = Registry(_time, o => o.FallbackOnFailure = true);
+        using CircuitBreakerChatClient client = Client(registry);
+        _primary.StreamWith = (_, _) => Streams.ThenThrow(0, new InvalidOperationException("HTTP 500"));
+        _fallback.StreamWith = (options, ct) => Streams.Of(["cheap ", $"answer from {options?.ModelId}"], ct);
+
+        List<string> texts = await Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, new ChatOptions { ModelId = "gpt-4.1" }, Token), Token);
+
+        Assert.Equal(["cheap ", "answer from gpt-4.1-mini"], texts);
+        Assert.Equal(1, registry.Get(Key).GetSummary().Failed);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FallbackOnFailure_InnerThrowsWhenAskedForTheStream_TheFallbackStreamsInstead()
+    {
+        CircuitBreakerRegistry registry = Registry(_time, o => o.FallbackOnFailure = true);
+        using CircuitBreakerChatClient client = Client(registry);
+        _primary.StreamWith = (_, _) => throw new InvalidOperationException("no stream at all");
+
+        List<string> texts = await Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: Token), Token);
+
+        Assert.Equal(["streamed ", "answer"], texts);
+        Assert.Equal(1, _fallback.Calls);
+        Assert.Equal(1, registry.Get(Key).GetSummary().Failed);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FallbackOnFailure_StreamFailingAfterAnUpdate_TheFailureReachesTheCaller()
+    {
+        // The caller already has part of the primary's answer: splicing the fallback's answer onto it would be wrong.
+        CircuitBreakerRegistry registry = Registry(_time, o => o.FallbackOnFailure = true);
+        using CircuitBreakerChatClient client = Client(registry);
+        _primary.StreamWith = (_, _) => Streams.ThenThrow(1, new HttpIOException(HttpRequestError.ResponseEnded));
+        var received = new List<string>();
+
+        await Assert.ThrowsAsync<HttpIOException>(async () =>
+        {
+            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(Hello, cancellationToken: Token))
+            {
+                received.Add(update.Text);
+            }
+        });
+
+        Assert.Equal(["part 1"], received);
+        Assert.Equal(0, _fallback.Calls);
+        Assert.Equal(1, registry.Get(Key).GetSummary().Failed);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FallbackOnFailureOff_StreamFailingBeforeItsFirstUpdate_TheFailureReachesTheCaller()
+    {
+        CircuitBreakerRegistry registry = Registry(_time);
+        using CircuitBreakerChatClient client = Client(registry);
+        _primary.StreamWith = (_, _) => Streams.ThenThrow(0, new InvalidOperationException("HTTP 500"));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: Token), Token));
+
+        Assert.Equal(0, _fallback.Calls);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FallbackOnFailure_CallersCancellationBeforeTheFirstUpdate_SkipsTheFallback()
+    {
+        CircuitBreakerRegistry registry = Registry(_time, o => o.FallbackOnFailure = true);
+        using CircuitBreakerChatClient client = Client(registry);
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _primary.StreamWith = (_, ct) => Streams.Gated(new TaskCompletionSource().Task, [], ["never"], waiting, ct);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+
+        Task<List<string>> reading = Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: cts.Token), Token);
+        await waiting.Task.WaitAsync(Token);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+        Assert.Equal(0, _fallback.Calls);
+        Assert.Equal(1, registry.Get(Key).GetSummary().Ignored);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FallbackOnFailure_UnhandledExceptionBeforeTheFirstUpdate_ReachesTheCaller()
+    {
+        CircuitBreakerRegistry registry = Registry(_time, o =>
+        {
+            o.FallbackOnFailure = true;
+            o.ShouldHandle = ex => ex is not ArgumentException;
+        });
+        using CircuitBreakerChatClient client = Client(registry);
+        _primary.StreamWith = (_, _) => Streams.ThenThrow(0, new ArgumentException("invalid request"));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: Token), Token));
+
+        Assert.Equal(0, _fallback.Calls);
+    }
 }

@@ -35,8 +35,9 @@ public sealed class OpenAIChatClientTests : IAsyncLifetime
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-    private CircuitBreakerRegistry NewRegistry(Func<Exception, TimeSpan?>? retryAfter = null) => new(new CircuitBreakerOptions
+    private CircuitBreakerRegistry NewRegistry(Func<Exception, TimeSpan?>? retryAfter = null, bool fallbackOnFailure = false) => new(new CircuitBreakerOptions
     {
+        FallbackOnFailure = fallbackOnFailure,
         FailureThreshold = Threshold,
         RecoveryTimeout = OpenPeriod,
         SuccessThreshold = 2,
@@ -355,5 +356,51 @@ public sealed class OpenAIChatClientTests : IAsyncLifetime
         Assert.Equal(CircuitState.Open, circuit.State);
         _time.Advance(Tick);
         Assert.Equal(CircuitState.HalfOpen, circuit.State);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_FallbackOnFailure_TheCheaperModelAnswersEachServerError()
+    {
+        CircuitBreakerRegistry registry = NewRegistry(fallbackOnFailure: true);
+        using IChatClient chat = ProtectedChat(registry);
+        PrimaryModel.Always(FakeLlmBehavior.ServerError());
+
+        for (int i = 0; i < Threshold; i++)
+        {
+            Assert.Equal(FakeModel.DefaultReply(Cheaper), (await chat.GetResponseAsync(Hello, cancellationToken: Token)).Text);
+        }
+
+        Assert.Equal(CircuitState.Open, registry.Get(PrimaryKey).State);
+        Assert.Equal(Threshold, PrimaryModel.Requests);
+        Assert.Equal(Threshold, CheaperModel.Requests);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FallbackOnFailure_AStreamRefusedWith500_IsStreamedByTheCheaperModel()
+    {
+        CircuitBreakerRegistry registry = NewRegistry(fallbackOnFailure: true);
+        using IChatClient chat = ProtectedChat(registry);
+        PrimaryModel.Enqueue(FakeLlmBehavior.ServerError());
+
+        (string text, Exception? error) = await ReadStreamAsync(chat);
+
+        Assert.Null(error);
+        Assert.Equal(FakeModel.DefaultReply(Cheaper), text);
+        Assert.Equal(1, registry.Get(PrimaryKey).GetSummary().Failed);
+        Assert.Equal(1, registry.Get(CheaperKey).GetSummary().Successful);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_FallbackOnFailure_AStreamCutMidway_StillFailsForTheCaller()
+    {
+        CircuitBreakerRegistry registry = NewRegistry(fallbackOnFailure: true);
+        using IChatClient chat = ProtectedChat(registry);
+        PrimaryModel.Enqueue(FakeLlmBehavior.FailMidway("one two three four", chunksBeforeFailure: 2));
+
+        (string text, Exception? error) = await ReadStreamAsync(chat);
+
+        Assert.NotNull(error);
+        Assert.Equal("one two ", text);
+        Assert.Equal(0, CheaperModel.Requests);
     }
 }
