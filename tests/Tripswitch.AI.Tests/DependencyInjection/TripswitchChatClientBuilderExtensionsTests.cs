@@ -90,14 +90,24 @@ public sealed class TripswitchChatClientBuilderExtensionsTests
     }
 
     [Fact]
-    public void UseCircuitBreaker_InvalidOption_IsRefusedNamingIt()
+    public void UseCircuitBreaker_InvalidOption_IsRefusedAtOnceNamingIt()
     {
-        CircuitBreakerRegistry registry = Registry(_time);
+        // At configuration time, not when the client is first built (with DI, that is the first request that needs it).
+        ChatClientBuilder builder = _inner.AsBuilder();
 
         ArgumentOutOfRangeException refused = Assert.Throws<ArgumentOutOfRangeException>(
-            () => _inner.AsBuilder().UseCircuitBreaker(registry, o => o.TimeToFirstTokenThreshold = TimeSpan.Zero).Build());
+            () => builder.UseCircuitBreaker(configure: o => o.TimeToFirstTokenThreshold = TimeSpan.Zero));
 
         Assert.Equal(nameof(CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold), refused.ParamName);
+    }
+
+    [Fact]
+    public void UseCircuitBreaker_InvalidOptionInTheServices_IsRefusedWhenRegistered()
+    {
+        var services = new ServiceCollection();
+        ChatClientBuilder builder = services.AddChatClient(_inner);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => builder.UseCircuitBreaker(configure: o => o.TimeToFirstTokenThreshold = TimeSpan.FromDays(2)));
     }
 
     [Fact]
