@@ -341,4 +341,27 @@ public sealed class CircuitBreakerChatClientStreamingTests
         Assert.Equal("next probe", (await client.GetResponseAsync(Hello, cancellationToken: Token)).Text); // the slot was freed
         Assert.Equal(CircuitState.Closed, Circuit.State);
     }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_ProbeStreamHangsPastTheProbeTimeout_ReopensTheCircuit_AndItsLateEndChangesNothing()
+    {
+        _registry = Registry(_time, o => o.HalfOpenProbeTimeout = TimeSpan.FromSeconds(10));
+        using CircuitBreakerChatClient client = Client();
+        await TripAsync(client);
+        _time.Advance(Recovery);
+        var gate = new TaskCompletionSource();
+        _inner.StreamWith = (_, ct) => Streams.Gated(gate.Task, ["probe "], ["finally"], cancellationToken: ct);
+        await using IAsyncEnumerator<ChatResponseUpdate> probe = client.GetStreamingResponseAsync(Hello, cancellationToken: Token).GetAsyncEnumerator(Token);
+        Assert.True(await probe.MoveNextAsync());
+        ValueTask<bool> next = probe.MoveNextAsync(); // the model stalls mid-answer
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(CircuitState.Open, Circuit.State); // the hung probe cannot keep the circuit half-open
+
+        gate.SetResult();
+        Assert.True(await next);
+        Assert.False(await probe.MoveNextAsync());
+        Assert.Equal(CircuitState.Open, Circuit.State); // its late success is too late
+        Assert.IsType<CircuitOpenException>(await Record.ExceptionAsync(() => client.GetResponseAsync(Hello, cancellationToken: Token)));
+    }
 }
