@@ -10,6 +10,13 @@ namespace Tripswitch.AI;
 /// streamed response as a whole: a stream that fails midway is a failure, a stream that completes is a success, a
 /// stream the consumer abandons is neither, and optionally a slow first token is a slow call.
 /// </summary>
+/// <remarks>
+/// A streamed response holds its permit from the request to the end of the stream, so the circuit's
+/// <see cref="CircuitBreakerOptions.SlowCallThreshold"/> and <see cref="CircuitBreakerOptions.HalfOpenProbeTimeout"/> time the
+/// whole answer, including the time the consumer takes to read it: a long, healthy answer can count as a slow call. For
+/// streams, prefer <see cref="CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold"/> and keep those two above the
+/// longest answer you expect.
+/// </remarks>
 public sealed class CircuitBreakerChatClient : DelegatingChatClient
 {
     private readonly CircuitBreakerRegistry _registry;
