@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
@@ -9,6 +10,13 @@ namespace Tripswitch.AI;
 /// streamed response as a whole: a stream that fails midway is a failure, a stream that completes is a success, a
 /// stream the consumer abandons is neither, and optionally a slow first token is a slow call.
 /// </summary>
+/// <remarks>
+/// A streamed response holds its permit from the request to the end of the stream, so the circuit's
+/// <see cref="CircuitBreakerOptions.SlowCallThreshold"/> and <see cref="CircuitBreakerOptions.HalfOpenProbeTimeout"/> time the
+/// whole answer, including the time the consumer takes to read it: a long, healthy answer can count as a slow call. For
+/// streams, prefer <see cref="CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold"/> and keep those two above the
+/// longest answer you expect.
+/// </remarks>
 public sealed class CircuitBreakerChatClient : DelegatingChatClient
 {
     private readonly CircuitBreakerRegistry _registry;
@@ -58,7 +66,7 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
             permit.RecordSuccess();
             return response;
         }
-        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && _fallback is not null && breaker.Machine.Options.FallbackOnFailure)
+        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && FallsBackOnFailure(breaker))
         {
             return await _fallback.GetResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false);
         }
@@ -88,67 +96,131 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
 
         TimeProvider time = breaker.Machine.Options.TimeProvider;
         long started = time.GetTimestamp();
-        IAsyncEnumerator<ChatResponseUpdate> updates;
+        bool fallBack = false;
+        IAsyncEnumerator<ChatResponseUpdate>? updates = null;
         try
         {
             updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && FallsBackOnFailure(breaker))
         {
-            permit.RecordException(ex, cancellationToken);
-            throw;
+            fallBack = true;
         }
 
-        bool reported = false;
-        bool completed = false;
-        TimeSpan? firstToken = null;
-        try
+        if (updates is not null)
         {
-            while (true)
+            bool reported = false;
+            bool completed = false;
+            TimeSpan? firstToken = null;
+            try
             {
-                bool more;
+                while (true)
+                {
+                    bool more = false;
+                    try
+                    {
+                        more = await updates.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        // The stream broke midway (or never started): a failure, unless it was the caller's cancellation —
+                        // and even then a failure when the model had already been too slow to start.
+                        reported = true;
+                        bool handled;
+                        if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested
+                            && SlowFirstToken(breaker.Name, firstToken, time.GetElapsedTime(started)) is { } slow)
+                        {
+                            permit.RecordFailure(slow);
+                            handled = false; // still the caller's cancellation: no fallback
+                        }
+                        else
+                        {
+                            handled = permit.RecordException(ex, cancellationToken);
+                        }
+
+                        // Before the first update the caller has seen nothing, so the fallback can still answer whole;
+                        // after it, switching models would splice two answers: the failure goes to the caller.
+                        if (!handled || firstToken is not null || !FallsBackOnFailure(breaker))
+                        {
+                            throw;
+                        }
+
+                        fallBack = true;
+                    }
+
+                    if (fallBack || !more)
+                    {
+                        break;
+                    }
+
+                    firstToken ??= time.GetElapsedTime(started);
+                    yield return updates.Current;
+                }
+
+                completed = true;
+            }
+            finally
+            {
                 try
                 {
-                    more = await updates.MoveNextAsync().ConfigureAwait(false);
+                    await updates.DisposeAsync().ConfigureAwait(false);
                 }
-                catch (Exception ex)
+                finally
                 {
-                    // The stream broke midway (or never started): a failure, unless it was the caller's cancellation.
-                    reported = true;
-                    permit.RecordException(ex, cancellationToken);
-                    throw;
+                    // Reported even when disposing the inner stream throws: an unreported permit would hold a half-open
+                    // probe slot until the probe timeout.
+                    if (!reported)
+                    {
+                        if (SlowFirstToken(breaker.Name, firstToken, time.GetElapsedTime(started)) is { } slow)
+                        {
+                            permit.RecordFailure(slow); // completed or not, the model was slow to start
+                        }
+                        else if (!completed)
+                        {
+                            permit.RecordIgnored(); // the consumer stopped reading: that says nothing about the model
+                        }
+                        else
+                        {
+                            permit.RecordSuccess();
+                        }
+                    }
                 }
-
-                if (!more)
-                {
-                    break;
-                }
-
-                firstToken ??= time.GetElapsedTime(started);
-                yield return updates.Current;
             }
-
-            completed = true;
         }
-        finally
+
+        if (fallBack)
         {
-            await updates.DisposeAsync().ConfigureAwait(false);
-            if (!reported)
+            await foreach (ChatResponseUpdate update in _fallback!.GetStreamingResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false))
             {
-                if (!completed)
-                {
-                    permit.RecordIgnored(); // the consumer stopped reading: that says nothing about the model
-                }
-                else if (_timeToFirstToken is { } limit && firstToken is { } ttft && ttft > limit)
-                {
-                    permit.RecordFailure(new TimeoutException($"The first token of a streamed response from circuit '{breaker.Name}' took {ttft.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s)."));
-                }
-                else
-                {
-                    permit.RecordSuccess();
-                }
+                yield return update;
             }
         }
+    }
+
+    [MemberNotNullWhen(true, nameof(_fallback))]
+    private bool FallsBackOnFailure(CircuitBreaker breaker) => _fallback is not null && breaker.Machine.Options.FallbackOnFailure;
+
+    /// <summary>
+    /// The slow-call failure of a stream whose first update came later than <see cref="CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold"/>,
+    /// or that has sent none after longer than it; <see langword="null"/> when it was in time or no threshold is set.
+    /// </summary>
+    private TimeoutException? SlowFirstToken(string circuit, TimeSpan? firstToken, TimeSpan elapsed)
+    {
+        if (_timeToFirstToken is not { } limit)
+        {
+            return null;
+        }
+
+        if (firstToken is { } ttft)
+        {
+            return ttft > limit
+                ? new TimeoutException($"The first token of a streamed response from circuit '{circuit}' took {ttft.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s).")
+                : null;
+        }
+
+        return elapsed > limit
+            ? new TimeoutException($"A streamed response from circuit '{circuit}' sent no token in {elapsed.TotalSeconds:0.0}s (threshold {limit.TotalSeconds:0.0}s).")
+            : null;
     }
 
     private ChatOptions? FallbackOptions(ChatOptions? options)

@@ -15,7 +15,9 @@ public sealed class CircuitBreakerChatClientOptions
 
     /// <summary>
     /// The client that answers while a model's circuit is open (for example a cheaper model, or another provider), and
-    /// also after a handled failure when the circuit's <see cref="CircuitBreakerOptions.FallbackOnFailure"/> is set.
+    /// also after a handled failure when the circuit's <see cref="CircuitBreakerOptions.FallbackOnFailure"/> is set — for a
+    /// streamed response, only when it fails before its first update (after that the caller already has part of the
+    /// answer, and the failure reaches it). Never after the caller's own cancellation.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: a rejected request throws <see cref="CircuitOpenException"/>.</value>
     public IChatClient? FallbackClient { get; set; }
@@ -26,7 +28,9 @@ public sealed class CircuitBreakerChatClientOptions
 
     /// <summary>
     /// A streamed response whose first update arrives later than this counts as a failure (a slow call), even if the
-    /// stream then completes: a model that takes a minute to start answering is not healthy.
+    /// stream then completes: a model that takes a minute to start answering is not healthy. So does a stream that ends
+    /// without any update after longer than this, and one the caller cancels (or stops reading) once the threshold has
+    /// passed without a first update or after a late one; a cancellation within the threshold is still not counted.
     /// </summary>
     /// <value>Defaults to <see langword="null"/> (not measured). Valid range: 1 millisecond to 1 day.</value>
     public TimeSpan? TimeToFirstTokenThreshold { get; set; }

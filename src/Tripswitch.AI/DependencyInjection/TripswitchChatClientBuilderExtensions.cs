@@ -14,12 +14,14 @@ public static class TripswitchChatClientBuilderExtensions
     /// <param name="registry">The registry; <see langword="null"/> to resolve it from the services.</param>
     /// <param name="configure">Configures the middleware (key selector, fallback client, time-to-first-token threshold).</param>
     /// <returns>The builder, for chaining.</returns>
-    /// <exception cref="InvalidOperationException">No registry was given and none is registered.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (thrown by this call).</exception>
+    /// <exception cref="InvalidOperationException">No registry was given and none is registered (thrown when the pipeline is built).</exception>
     public static ChatClientBuilder UseCircuitBreaker(this ChatClientBuilder builder, CircuitBreakerRegistry? registry = null, Action<CircuitBreakerChatClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new CircuitBreakerChatClientOptions();
         configure?.Invoke(options);
+        options.Validate(); // now, not when the pipeline is first built (with DI, on the first request that needs it)
         return builder.Use((inner, services) =>
         {
             CircuitBreakerRegistry resolved = registry
