@@ -5,8 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the integration tests use: "command:package".
-prerequisites=("chromium:chromium")
-prerequisites=("redis-server:redis-server")
+prerequisites=("redis-server:redis-server" "chromium:chromium")
 
 missing=()
 for item in "${prerequisites[@]}"; do
