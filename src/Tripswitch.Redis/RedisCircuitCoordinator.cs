@@ -21,6 +21,8 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     private readonly Lock _reportLock = new();
     private long _epoch = -1;
     private long _generation = -1;
+    private SharedState? _latest;
+    private bool _applying;
     private long _reportedSuccesses;
     private long _reportedFailures;
     private int _reportInFlight;
@@ -334,8 +336,38 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
             _epoch = state.Epoch;
             _generation = state.Generation;
+            _latest = state;
+            if (_applying)
+            {
+                return; // the thread applying now applies this one next: the newest state is always applied last
+            }
+
+            _applying = true;
         }
 
+        // One thread applies at a time, outside the lock (state-change handlers run during ApplyRemote), until no newer
+        // state arrived meanwhile.
+        while (true)
+        {
+            SharedState next;
+            lock (_applyLock)
+            {
+                if (_latest is not { } latest)
+                {
+                    _applying = false;
+                    return;
+                }
+
+                next = latest;
+                _latest = null;
+            }
+
+            ApplyNow(next);
+        }
+    }
+
+    private void ApplyNow(SharedState state)
+    {
         // The fleet moved on: the outcomes seen so far belong to the state it left and are never reported.
         MarkReported(_machine.Counts);
 

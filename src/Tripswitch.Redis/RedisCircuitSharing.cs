@@ -102,11 +102,27 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
+        return await ConnectAsync(registry, ConfigurationOptions.Parse(configuration), options, logger).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Connects to Redis with full StackExchange.Redis options (for example a certificate validation callback for a
+    /// private TLS certificate authority) and shares the registry's circuits. A Redis that is down at start is not an
+    /// error: the circuits run on their local rules until it answers.
+    /// </summary>
+    /// <param name="registry">The registry whose circuits join the fleet.</param>
+    /// <param name="configuration">The StackExchange.Redis options; <c>AbortOnConnectFail</c> is turned off.</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="logger">Where degraded-mode conditions are logged.</param>
+    /// <returns>The sharing; dispose it to leave the fleet and close the connection.</returns>
+    public static async Task<RedisCircuitSharing> ConnectAsync(CircuitBreakerRegistry registry, ConfigurationOptions configuration, RedisCircuitOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(configuration);
         options ??= new RedisCircuitOptions();
         options.Validate();
-        ConfigurationOptions config = ConfigurationOptions.Parse(configuration);
-        config.AbortOnConnectFail = false; // a Redis that is down must never stop the application
-        IConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
+        configuration.AbortOnConnectFail = false; // a Redis that is down must never stop the application
+        IConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         return new RedisCircuitSharing(registry, redis, ownsConnection: true, options, logger);
     }
 

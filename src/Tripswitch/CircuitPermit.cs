@@ -59,8 +59,9 @@ public readonly struct CircuitPermit
 
     /// <summary>
     /// Reports a call that threw, classified like the <c>Execute</c> overloads do: an <see cref="OperationCanceledException"/>
-    /// while <paramref name="cancellationToken"/> is cancelled, or an exception the options' <see cref="CircuitBreakerOptions.ShouldHandle"/>
-    /// rejects, is ignored; anything else is a failure.
+    /// while <paramref name="cancellationToken"/> is cancelled (unless the call had already taken longer than
+    /// <see cref="CircuitBreakerOptions.SlowCallThreshold"/>, which makes it a slow failure), or an exception the options'
+    /// <see cref="CircuitBreakerOptions.ShouldHandle"/> rejects, is ignored; anything else is a failure.
     /// </summary>
     /// <param name="exception">What the call threw.</param>
     /// <param name="cancellationToken">The caller's own token.</param>
@@ -72,8 +73,9 @@ public readonly struct CircuitPermit
         CircuitStateMachine machine = Machine;
         if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            machine.OnIgnored(this);
-            return false;
+            // The caller gave up: not a failure, unless the call had already been slower than the slow-call threshold
+            // (callers that time out with their own token must not hide a hung upstream).
+            return machine.OnCallerCancelled(this);
         }
 
         Func<Exception, bool>? shouldHandle = machine.Options.ShouldHandle;

@@ -656,6 +656,21 @@ internal sealed class CircuitStateMachine
         }
     }
 
+    /// <summary>The caller cancelled: ignored, unless the call was already slow (then a slow failure). Returns whether it counted as a failure.</summary>
+    public bool OnCallerCancelled(in CircuitPermit permit)
+    {
+        if (permit.StartTimestamp != 0 && _slowIsFailure && permit.ProbeId != DisabledPermit
+            && _time.GetTimestamp() - permit.StartTimestamp > _slowTicks
+            && (permit.ProbeId <= 0 || FirstReport(permit.ProbeId)))
+        {
+            OnFailureCore(permit, _counters.Current, new TimeoutException($"A call through circuit '{_options.Name}' was still running after the slow-call threshold ({_options.SlowCallThreshold}) when its caller cancelled it."), hint: null, slow: true);
+            return true;
+        }
+
+        OnIgnored(permit);
+        return false;
+    }
+
     public void OnIgnored(in CircuitPermit permit)
     {
         if (permit.ProbeId == DisabledPermit || (permit.ProbeId > 0 && !FirstReport(permit.ProbeId)))

@@ -9,6 +9,58 @@ public class SlowCallTests
     private static readonly TimeSpan _slow = TimeSpan.FromSeconds(1.5);
 
     [Fact]
+    public async Task ExecuteAsync_CallerCancelsACallAlreadySlowerThanTheThreshold_CountsAsSlowFailure()
+    {
+        var time = new FakeTimeProvider();
+        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.SlowCallThreshold = _threshold;
+        });
+        using var cts = new CancellationTokenSource();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await breaker.ExecuteAsync(async ct =>
+        {
+            time.Advance(_slow); // the upstream hangs past the threshold, then the caller gives up
+            await cts.CancelAsync();
+            ct.ThrowIfCancellationRequested();
+            return 1;
+        }, cts.Token));
+
+        CircuitSummary summary = breaker.GetSummary();
+        Assert.Equal(CircuitState.Open, summary.State);
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal(1, summary.SlowCalls);
+        Assert.Equal(0, summary.Ignored);
+        Assert.IsType<TimeoutException>(summary.Transitions[^1].Cause);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_CallerCancelsBeforeTheThreshold_IsIgnored()
+    {
+        var time = new FakeTimeProvider();
+        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.SlowCallThreshold = _threshold;
+        });
+        using var cts = new CancellationTokenSource();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await breaker.ExecuteAsync(async ct =>
+        {
+            time.Advance(_threshold / 2);
+            await cts.CancelAsync();
+            ct.ThrowIfCancellationRequested();
+            return 1;
+        }, cts.Token));
+
+        CircuitSummary summary = breaker.GetSummary();
+        Assert.Equal(CircuitState.Closed, summary.State);
+        Assert.Equal(0, summary.Failed);
+        Assert.Equal(1, summary.Ignored);
+    }
+
+    [Fact]
     public void Execute_SlowSuccessfulCalls_CountAsFailuresAndOpen()
     {
         var time = new FakeTimeProvider();
