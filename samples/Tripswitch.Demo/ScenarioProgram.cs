@@ -70,6 +70,7 @@ internal static class ScenarioProgram
 
                 if (options.Instances > 1)
                 {
+                    plain?.WriteHeader(settings, scenario.ServerEndpoint);
                     if (view is not null)
                     {
                         AnsiConsole.MarkupLine(Format.Invariant($"[grey]Starting {options.Instances - 1} more instance(s) of the demo and waiting until they have joined the fleet…[/]"));

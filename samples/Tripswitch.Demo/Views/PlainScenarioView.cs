@@ -15,14 +15,24 @@ internal sealed class PlainScenarioView(TextWriter output) : IScenarioObserver, 
     /// <summary>Extra lines for the header (the dashboard's URL, the fleet).</summary>
     public List<string> Notes { get; } = [];
 
-    public void Started(ScenarioStart start)
+    private bool _headerWritten;
+
+    public void Started(ScenarioStart start) => WriteHeader(start.Settings, start.ServerEndpoint);
+
+    /// <summary>The setup: the models, the circuits' rules, and the <see cref="Notes"/>; once.</summary>
+    public void WriteHeader(ScenarioSettings settings, Uri serverEndpoint)
     {
-        ScenarioSettings settings = start.Settings;
         lock (_sync)
         {
+            if (_headerWritten)
+            {
+                return;
+            }
+
+            _headerWritten = true;
             output.WriteLine(Format.Invariant(
                 $"Tripswitch live demo (seed {settings.Seed}, {Format.Seconds(settings.Duration)}, {settings.Users} simulated users)"));
-            output.WriteLine($"FakeLlm (OpenAI-compatible, offline) at {start.ServerEndpoint} serving {string.Join(", ", ScenarioSettings.Models)}");
+            output.WriteLine($"FakeLlm (OpenAI-compatible, offline) at {serverEndpoint} serving {string.Join(", ", ScenarioSettings.Models)}");
             output.WriteLine(Format.Invariant(
                 $"Official OpenAI client -> Tripswitch HTTP handler -> circuit openai/<model>: opens after {settings.FailureThreshold} failures in a row, probes after {Format.Seconds(settings.RecoveryTimeout)} (or the server's Retry-After), closes after {settings.SuccessThreshold} good probes"));
             output.WriteLine("A request to a model whose circuit is open falls back to another model.");
@@ -92,6 +102,11 @@ internal sealed class PlainScenarioView(TextWriter output) : IScenarioObserver, 
 
     public void FleetTransition(TransitionRecord transition)
     {
+        if (transition.To != CircuitState.Open)
+        {
+            return; // the other instances' circuits follow the fleet: their trips are the news
+        }
+
         lock (_sync)
         {
             string how = transition.FromFleet
