@@ -57,7 +57,7 @@ internal static class ScenarioProgram
 
                 scenario.SharedWithFleet = true;
                 string description = options.Instances > 1
-                    ? $"{options.Instances} instances share their circuits through Redis {connection} (key prefix {keyPrefix}); only this one's models fail"
+                    ? $"{options.Instances} instances share their circuits through Redis {connection}; only this one's models fail"
                     : $"circuits shared through Redis {connection} (key prefix {keyPrefix})";
                 if (view is not null)
                 {

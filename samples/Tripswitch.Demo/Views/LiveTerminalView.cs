@@ -36,7 +36,7 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
 
     public string? FleetDescription { get; set; }
 
-    private int MaxEvents => Fleet is null ? 8 : 5;
+    private int MaxEvents => Fleet is null ? 8 : 4;
 
     /// <summary>Runs <paramref name="run"/> under the live display; the last frame stays on the screen.</summary>
     public async Task<ScenarioResult> RunAsync(Func<Task<ScenarioResult>> run)
@@ -126,7 +126,7 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
     {
         if (transition.To == CircuitState.Open)
         {
-            string how = transition.FromFleet ? Format.Invariant($"from the fleet ({transition.LocalFailures} failures of its own)") : transition.Cause;
+            string how = transition.FromFleet ? Format.Invariant($"from the fleet, {transition.LocalFailures} failures of its own") : transition.Cause;
             AddEvent(transition.At, $"[blue]instance {transition.Instance}[/] {Markup.Escape(transition.Circuit)} {Transition(transition.From, transition.To)}{Cause(how)}");
         }
     }
@@ -203,10 +203,10 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
 
         ScenarioPhase? now = _scenario.CurrentPhase;
         string status = _scenario.Overtime
-            ? "[grey]waiting for the circuits to close[/]"
-            : now is null ? "[grey]starting…[/]" : $"[bold {PhaseColor(now.Number)}]{Markup.Escape(now.Title)}[/]: {Markup.Escape(now.Description)}";
+            ? "[grey]past the end: waiting for the circuits to close[/]"
+            : now is null ? "[grey]starting…[/]" : $"[{PhaseColor(now.Number)}]{Markup.Escape(now.Description)}[/]";
         return new Markup(Format.Invariant(
-            $"{bar} [bold]{elapsed.TotalSeconds,5:0.0}s[/][grey] / {total:0.#}s[/]\n{labels}\n{status}"));
+            $"{bar} [bold]{elapsed.TotalSeconds,5:0.0}s[/][grey] / {total:0.#}s[/]\n{labels}\n{status}")).Overflow(Overflow.Ellipsis);
     }
 
     private Table CircuitsTable()
@@ -280,12 +280,12 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
             table.AddColumn(Markup.Escape(circuit));
         }
 
-        table.AddColumn($"saw {Markup.Escape(circuits[0])} open");
+        table.AddColumn(new TableColumn($"saw {Markup.Escape(circuits[0])} open").NoWrap());
         table.AddColumn(new TableColumn("requests").RightAligned());
         table.AddColumn(new TableColumn("fallbacks").RightAligned());
 
         TrafficTotals own = _scenario.Traffic;
-        var row = new List<string> { Format.Invariant($"1 (pid {Environment.ProcessId}, failing)") };
+        var row = new List<string> { Format.Invariant($"1 [grey]pid {Environment.ProcessId}[/] [red]failing[/]") };
         row.AddRange(circuits.Select(c => State(_scenario.Registry.Get(c).State)));
         row.Add(FirstOpen(_firstOpen.GetValueOrDefault(circuits[0])));
         row.Add(Format.Number(own.Requests));
@@ -294,7 +294,7 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
 
         foreach (FleetMemberStatus member in fleet.Members)
         {
-            row = [Format.Invariant($"{member.Instance} (pid {member.ProcessId}, healthy)")];
+            row = [Format.Invariant($"{member.Instance} [grey]pid {member.ProcessId}[/] [green]healthy[/]")];
             row.AddRange(circuits.Select(c => member.StateOf(c) is { } state ? State(state) : "[grey]?[/]"));
             row.Add(FirstOpen(member.FirstOpen(circuits[0])));
             row.Add(Format.Number(member.Requests));
@@ -308,8 +308,8 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
     private static string FirstOpen(TransitionRecord? open) => open is null
         ? "[grey]-[/]"
         : open.FromFleet
-            ? Format.Invariant($"{Format.Offset(open.At)} [blue]from the fleet[/] [grey]({open.LocalFailures} own failures)[/]")
-            : Format.Invariant($"{Format.Offset(open.At)} [red]own failures[/] [grey]({open.LocalFailures})[/]");
+            ? Format.Invariant($"{Format.Offset(open.At)} [blue]via Redis[/] [grey]({open.LocalFailures} own failures)[/]")
+            : Format.Invariant($"{Format.Offset(open.At)} [red]tripped here[/] [grey]({open.LocalFailures} failures)[/]");
 
     private Panel EventsPanel()
     {
@@ -329,9 +329,9 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
         string ending = result.Interrupted
             ? "[red]interrupted[/]"
             : result.AllClosed ? "[green]every circuit closed again[/]" : "[yellow]some circuits are still not closed[/]";
-        _console.Write(new Rule(Format.Invariant($"[bold]summary[/] [grey]{Format.Seconds2(result.Elapsed)}[/]")).LeftJustified().RuleStyle("grey23"));
+        _console.Write(new Rule(Format.Invariant($"[bold white]summary[/] [grey]{Format.Seconds2(result.Elapsed)} ·[/] {ending}")).LeftJustified().RuleStyle("grey23"));
         _console.MarkupLine(Format.Invariant(
-            $"{ending}. [bold]{t.Requests}[/] requests: [green]{t.Answered}[/] answered by the model asked, [yellow]{t.FellBack}[/] by a fallback model, [red]{t.Failed}[/] errors, {t.Unavailable} unavailable."));
+            $"[bold]{t.Requests}[/] requests: [green]{t.Answered}[/] answered by the model asked, [yellow]{t.FellBack}[/] by a fallback model, [red]{t.Failed}[/] errors, {t.Unavailable} unavailable"));
 
         var table = new Table().Border(TableBorder.Rounded).BorderColor(Color.Grey23);
         foreach (string column in new[] { "circuit", "state", "calls", "ok", "failures", "rejected", "success rate", "opened", "longest open" })
@@ -365,7 +365,7 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
         _console.MarkupLine(result.RetryAfter.Honoured ? $"[green]✓[/] {retryAfter}" : $"[yellow]![/] {retryAfter}");
 
         _console.WriteLine();
-        _console.Write(new Rule("[bold]timeline[/] [grey]of transitions[/]").LeftJustified().RuleStyle("grey23"));
+        _console.Write(new Rule("[bold white]timeline[/] [grey]of the transitions[/]").LeftJustified().RuleStyle("grey23"));
         var timeline = new Table().Border(TableBorder.Simple).BorderColor(Color.Grey23).HideHeaders();
         timeline.AddColumn(new TableColumn("at").RightAligned());
         timeline.AddColumn("circuit");
@@ -380,7 +380,7 @@ internal sealed class LiveTerminalView : IScenarioObserver, IFleetObserver
 
         if (fleet is not null)
         {
-            _console.Write(new Rule("[bold]fleet[/] [grey]one trip, seen by every instance[/]").LeftJustified().RuleStyle("grey23"));
+            _console.Write(new Rule("[bold white]fleet[/] [grey]one trip, seen by every instance[/]").LeftJustified().RuleStyle("grey23"));
             foreach (string line in SummaryText.FleetLines(fleet))
             {
                 _console.WriteLine(line);

@@ -55,13 +55,14 @@ internal static class SummaryText
         }
 
         return check.Honoured
-            ? Format.Invariant($"Retry-After honoured: {check.Circuit} stayed open {Format.Seconds2(open)} after its 429s, as the server asked (Retry-After: {Format.Seconds(check.ServerRetryAfter)}), not just the {Format.Seconds(check.RecoveryTimeout)} recovery timeout.")
+            ? Format.Invariant($"Retry-After honoured: {check.Circuit} stayed open {Format.Seconds2(open)} after its 429s, as asked (Retry-After: {Format.Seconds(check.ServerRetryAfter)}), not {Format.Seconds(check.RecoveryTimeout)}.")
             : Format.Invariant($"Retry-After NOT honoured: {check.Circuit} stayed open {Format.Seconds2(open)} after its 429s; the server asked for {Format.Seconds(check.ServerRetryAfter)} (recovery timeout {Format.Seconds(check.RecoveryTimeout)}).");
     }
 
     public static IEnumerable<string> FleetLines(FleetReport fleet)
     {
-        yield return Format.Invariant($"Fleet: {fleet.Instances.Count} instances sharing circuits through Redis {fleet.Redis} (key prefix {fleet.KeyPrefix}); only instance 1's models fail");
+        yield return Format.Invariant($"Fleet: {fleet.Instances.Count} instances sharing circuits through Redis {fleet.Redis}, key prefix {fleet.KeyPrefix}");
+        yield return "  only instance 1's models fail; the other instances' FakeLlm stays healthy";
         foreach (FleetPropagation trip in fleet.Propagation)
         {
             yield return Format.Invariant($"  {trip.Circuit}: tripped by instance {trip.TrippedBy} at {Format.Offset(trip.TrippedAt)}; {(trip.SeenByAll ? "every instance saw it open" : "NOT every instance saw it open")}");
