@@ -106,7 +106,11 @@ internal static class ScenarioProgram
             FleetReport? fleet = null;
             if (launcher is not null)
             {
-                await launcher.FinishAsync(s_fleetFinishTimeout);
+                if (!result.Interrupted)
+                {
+                    await launcher.FinishAsync(s_fleetFinishTimeout); // their runs end with this one's
+                }
+
                 fleet = FleetReports.Build(options.Redis!, keyPrefix!, result, launcher.Members);
             }
             else if (redis is not null)
