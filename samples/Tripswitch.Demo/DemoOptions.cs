@@ -31,8 +31,8 @@ internal sealed record DemoOptions
         A request whose model's circuit is open falls back to another model.
 
         Options:
-          --seed N              seed of the simulated users (who asks what, and when), 0 to 2147483647 (default 7);
-                                the same seed gives the same traffic
+          --seed N              seed of the simulated users (who asks what, and their pauses), 0 to 2147483647
+                                (default 7); the same seed gives the same traffic (counts vary a little: real time)
           --duration SECONDS    length of the scenario, 5 to 600 (default 24); phases and timeouts scale with it
           --json                print a machine-readable summary on stdout at the end, and nothing else there
                                 (progress lines go to stderr)
