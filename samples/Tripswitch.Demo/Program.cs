@@ -1,21 +1,21 @@
 using System.Text;
 using Tripswitch.Demo;
 
-// Exit codes: 0 the run completed, 2 bad command line, 130 interrupted with Ctrl+C.
+// Exit codes: 0 the run completed, 1 it could not run (e.g. Redis unreachable), 2 bad command line, 130 Ctrl+C.
 Console.OutputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
-DemoArguments? arguments = DemoArguments.Parse(args, out string? error);
-if (arguments is null)
+DemoOptions? options = DemoOptions.Parse(args, out string? error);
+if (options is null)
 {
     await Console.Error.WriteLineAsync($"tripswitch-demo: {error}");
     await Console.Error.WriteLineAsync();
-    await Console.Error.WriteLineAsync(DemoArguments.Usage);
+    await Console.Error.WriteLineAsync(DemoOptions.Usage);
     return 2;
 }
 
-if (arguments.ShowHelp)
+if (options.ShowHelp)
 {
-    Console.WriteLine(DemoArguments.Usage);
+    Console.WriteLine(DemoOptions.Usage);
     return 0;
 }
 
@@ -26,16 +26,26 @@ Console.CancelKeyPress += (_, e) =>
     interrupted.Cancel();
 };
 
-var settings = new ExerciseSettings { Seed = arguments.Seed };
-var exercise = new HandsOnExercise(settings, new PlainTextReporter(Console.Out));
 try
 {
-    ExerciseResult result = await exercise.RunAsync(interrupted.Token);
-    return result.Interrupted ? 130 : 0;
+    return options.Mode switch
+    {
+        DemoMode.Exercise => await RunExerciseAsync(options.EffectiveSeed, interrupted.Token),
+        DemoMode.FleetMember => await FleetMember.RunAsync(options, interrupted.Token),
+        _ => await ScenarioProgram.RunAsync(options, interrupted.Token),
+    };
 }
 catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
 {
-    // Ctrl+C before the first call (while the server was starting).
+    // Ctrl+C before the run had started (while the servers were starting).
     await Console.Error.WriteLineAsync("tripswitch-demo: interrupted.");
     return 130;
+}
+
+// v1 of the demo, the seed's hands-on exercise: one circuit in front of a flaky HTTP server, plain text.
+static async Task<int> RunExerciseAsync(int seed, CancellationToken interrupted)
+{
+    var exercise = new HandsOnExercise(new ExerciseSettings { Seed = seed }, new PlainTextReporter(Console.Out));
+    ExerciseResult result = await exercise.RunAsync(interrupted);
+    return result.Interrupted ? 130 : 0;
 }
