@@ -7,6 +7,12 @@ using Tripswitch.Benchmarks;
 // Everything, full accuracy:   dotnet run -c Release --project bench/Tripswitch.Benchmarks -- --filter '*'
 // Every row once (BenchmarkDotNet's dry job, checks nothing throws):  ... -- --filter '*' --job Dry
 // Fastest check, in-process, no BenchmarkDotNet build (seconds):       ... -- --smoke [name filter]
+// Two-thread scaling cross-check outside BenchmarkDotNet (best of 180 batches):  ... -- --scaling
+if (args.Length > 0 && args[0] == "--scaling")
+{
+    return ScalingProbe.Run();
+}
+
 if (args.Length > 0 && args[0] == "--smoke")
 {
     return SmokeRunner.Run(typeof(Program).Assembly, args.Skip(1).FirstOrDefault());

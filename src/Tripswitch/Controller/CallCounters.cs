@@ -102,8 +102,11 @@ internal sealed class CallCounters
         return new WindowCounts(total, failures, slow);
     }
 
-    /// <summary>One thread's counters, padded so that slots of different threads never share a cache line.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    /// <summary>
+    /// One thread's counters, padded on both sides so that they never share a cache line with another object (for a
+    /// class, <c>StructLayout.Size</c> is not honoured, hence the explicit trailing field).
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit)]
     internal sealed class Slot
     {
         [FieldOffset(64)] public long Started;
@@ -118,6 +121,7 @@ internal sealed class CallCounters
         [FieldOffset(136)] public long WindowSlow;
         [FieldOffset(144)] public int DurationSampleCountdown;
         [FieldOffset(148)] public int ClockCheckCountdown;
+        [FieldOffset(216)] private readonly long _trailingPadding;
     }
 }
 
