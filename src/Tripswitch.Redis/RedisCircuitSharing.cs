@@ -27,8 +27,7 @@ namespace Tripswitch.Redis;
 /// </remarks>
 public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
 {
-    private static readonly Meter s_meter = new("Tripswitch");
-    private static readonly Counter<long> s_errors = s_meter.CreateCounter<long>(
+    private static readonly Counter<long> s_errors = TripswitchTelemetry.Meter.CreateCounter<long>(
         "tripswitch.redis.errors", unit: "{error}", description: "Failed operations on the shared circuit store (the circuits fell back to their local rules).");
 
     private readonly CircuitBreakerRegistry _registry;

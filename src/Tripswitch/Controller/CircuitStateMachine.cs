@@ -244,9 +244,7 @@ internal sealed class CircuitStateMachine
         long word = Volatile.Read(ref _stateWord);
         if ((word & LowByte) == (long)CircuitState.Closed)
         {
-            CallCounters.Slot slot = _counters.Current;
-            CallCounters.Increment(ref slot.Started);
-            permit = new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot), slot);
+            permit = ClosedPermit(word);
             rejection = default;
             return true;
         }
@@ -264,12 +262,19 @@ internal sealed class CircuitStateMachine
         long word = Volatile.Read(ref _stateWord);
         if ((word & LowByte) == (long)CircuitState.Closed)
         {
-            CallCounters.Slot slot = _counters.Current;
-            CallCounters.Increment(ref slot.Started);
-            return new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot), slot);
+            return ClosedPermit(word);
         }
 
         return AcquireOrThrowSlow(word);
+    }
+
+    /// <summary>The closed-state permit both acquire paths hand out: one start counted in this thread's slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private CircuitPermit ClosedPermit(long word)
+    {
+        CallCounters.Slot slot = _counters.Current;
+        CallCounters.Increment(ref slot.Started);
+        return new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot), slot);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

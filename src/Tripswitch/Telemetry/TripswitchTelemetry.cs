@@ -26,6 +26,9 @@ internal static class TripswitchTelemetry
     public const string OutcomeShadowRejected = "shadow_rejected";
 
     private static readonly Meter s_meter = new(MeterName, typeof(TripswitchTelemetry).Assembly.GetName().Version?.ToString());
+
+    /// <summary>The one <c>Tripswitch</c> meter; the integration packages add their instruments to it.</summary>
+    internal static Meter Meter => s_meter;
     private static readonly Lock s_lock = new();
     private static readonly List<WeakReference<CircuitStateMachine>> s_circuits = [];
 
