@@ -15,12 +15,12 @@ public class EventStreamTests
     [Fact]
     public async Task Events_OnConnect_SendsRetryAndASnapshotOfEveryCircuit()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         registry.Succeed("b", 2);
         registry.Fail("a", 3);
         await using DashboardServer server = await StartAsync(registry, clock);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
 
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         JsonElement snapshot = await events.ExpectAsync("snapshot", timeout.Token);
@@ -41,10 +41,10 @@ public class EventStreamTests
     [Fact]
     public async Task Events_CircuitTrips_TransitionIsPushedAtOnce()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 3);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await StartAsync(registry, clock);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         Assert.Empty((await events.ExpectAsync("snapshot", timeout.Token)).GetProperty("circuits").EnumerateArray());
 
@@ -56,7 +56,7 @@ public class EventStreamTests
         Assert.Equal("openai/gpt-4.1", trip.GetProperty("circuit").GetString());
         Assert.Equal("Closed", trip.GetProperty("from").GetString());
         Assert.Equal("Open", trip.GetProperty("to").GetString());
-        Assert.Equal(Circuits.Start, trip.GetProperty("at").GetDateTimeOffset());
+        Assert.Equal(TestBreakers.Start, trip.GetProperty("at").GetDateTimeOffset());
         Assert.Equal("System.TimeoutException", trip.GetProperty("cause").GetString());
         Assert.False(trip.TryGetProperty("droppedTransitions", out _));
         Assert.Equal("payments", isolate.GetProperty("circuit").GetString());
@@ -67,10 +67,10 @@ public class EventStreamTests
     [Fact]
     public async Task Events_DashboardClockTicks_SendsASnapshotEachInterval()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 3, recoveryTimeout: TimeSpan.FromSeconds(30));
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await StartAsync(registry, clock, TimeSpan.FromSeconds(5));
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
 
@@ -83,11 +83,11 @@ public class EventStreamTests
         clock.Advance(TimeSpan.FromSeconds(5));
         JsonElement second = await events.ExpectAsync("snapshot", timeout.Token);
 
-        Assert.Equal(Circuits.Start.AddSeconds(5), first.GetProperty("generatedAt").GetDateTimeOffset());
+        Assert.Equal(TestBreakers.Start.AddSeconds(5), first.GetProperty("generatedAt").GetDateTimeOffset());
         JsonElement a = Assert.Single(first.GetProperty("circuits").EnumerateArray());
         Assert.Equal("Open", a.GetProperty("state").GetString());
         Assert.Equal(29.0, a.GetProperty("retryAfterSeconds").GetDouble()); // opened at +4 s for 30 s
-        Assert.Equal(Circuits.Start.AddSeconds(10), second.GetProperty("generatedAt").GetDateTimeOffset());
+        Assert.Equal(TestBreakers.Start.AddSeconds(10), second.GetProperty("generatedAt").GetDateTimeOffset());
         Assert.Equal(["a", "b"], second.GetProperty("circuits").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
         Assert.Equal(24.0, second.GetProperty("circuits")[0].GetProperty("retryAfterSeconds").GetDouble());
     }
@@ -95,13 +95,13 @@ public class EventStreamTests
     [Fact]
     public async Task Events_ClientDisconnects_StreamEndsAndUnsubscribes()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await StartAsync(registry, clock);
         DashboardFeed feed = server.Feed;
         var ended = new TaskCompletionSource<StreamEndReason>(TaskCreationOptions.RunContinuationsAsynchronously);
         feed.StreamEnded += reason => ended.TrySetResult(reason);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
 
         SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
@@ -118,13 +118,13 @@ public class EventStreamTests
     [Fact]
     public async Task Events_ApplicationStops_StreamEndsCleanlyAndStopIsNotHeldUp()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await StartAsync(registry, clock);
         DashboardFeed feed = server.Feed;
         var ended = new TaskCompletionSource<StreamEndReason>(TaskCreationOptions.RunContinuationsAsynchronously);
         feed.StreamEnded += reason => ended.TrySetResult(reason);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
 
@@ -141,12 +141,12 @@ public class EventStreamTests
     public async Task Events_BurstOfTransitions_EachIsSentOrCountedAsDropped()
     {
         const int Transitions = 400;
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await DashboardServer.StartAsync(map: app => app.MapTripswitchDashboard(
             "/tripswitch",
             o => { o.Registry = registry; o.TimeProvider = clock; o.TransitionBufferCapacity = 2; }));
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
 

@@ -77,16 +77,4 @@ public static class TestBreakers
         time.Advance(recoveryTimeout);
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
     }
-
-    /// <summary>Asserts that <paramref name="times"/> calls through <c>Execute</c> are rejected without running.</summary>
-    public static void Rejected(CircuitBreaker breaker, int times = 1)
-    {
-        ArgumentNullException.ThrowIfNull(breaker);
-        for (int i = 0; i < times; i++)
-        {
-            bool ran = false;
-            Assert.Throws<CircuitOpenException>(() => breaker.Execute(() => ran = true));
-            Assert.False(ran, "A rejected call must not run its callback.");
-        }
-    }
 }
