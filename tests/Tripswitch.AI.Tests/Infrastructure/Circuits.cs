@@ -24,10 +24,4 @@ internal static class Circuits
             o.SuccessThreshold = 1;
             configure?.Invoke(o);
         });
-
-    /// <summary>An exception that carries a server's "retry after", like a 429's.</summary>
-    public sealed class RateLimitedException(TimeSpan retryAfter) : Exception("429 Too Many Requests"), IRetryAfterHint
-    {
-        public TimeSpan? RetryAfter { get; } = retryAfter;
-    }
 }
