@@ -137,7 +137,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         return null;
     }
 
-    private static TimeSpan? ValidTimeout(TimeSpan? timeout)
+    internal static TimeSpan? ValidTimeout(TimeSpan? timeout)
     {
         if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
         {
