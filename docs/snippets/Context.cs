@@ -1,4 +1,4 @@
-namespace Tripswitch.Docs.Snippets;
+namespace Docs.Snippets;
 
 // What the README's examples call: stand-ins for the reader's own clients, so each example compiles as written.
 

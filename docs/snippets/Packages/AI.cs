@@ -3,7 +3,7 @@ using Microsoft.Extensions.AI;
 using Tripswitch;
 #endregion
 
-namespace Tripswitch.Docs.Snippets.Packages;
+namespace Docs.Snippets.Packages;
 
 internal static class AI
 {

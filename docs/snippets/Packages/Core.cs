@@ -2,7 +2,7 @@
 using Tripswitch;
 #endregion
 
-namespace Tripswitch.Docs.Snippets.Packages;
+namespace Docs.Snippets.Packages;
 
 internal static class Core
 {

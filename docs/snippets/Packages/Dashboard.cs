@@ -1,5 +1,5 @@
 
-namespace Tripswitch.Docs.Snippets.Packages;
+namespace Docs.Snippets.Packages;
 
 internal static class Dashboard
 {

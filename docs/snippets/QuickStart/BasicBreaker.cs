@@ -2,7 +2,7 @@
 using Tripswitch;
 #endregion
 
-namespace Tripswitch.Docs.Snippets.QuickStart;
+namespace Docs.Snippets.QuickStart;
 
 internal static class BasicBreaker
 {

@@ -1,6 +1,6 @@
 using Tripswitch;
 
-namespace Tripswitch.Docs.Snippets.QuickStart;
+namespace Docs.Snippets.QuickStart;
 
 internal static class Fallback
 {

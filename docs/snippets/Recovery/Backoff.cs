@@ -1,6 +1,6 @@
 using Tripswitch;
 
-namespace Tripswitch.Docs.Snippets.Recovery;
+namespace Docs.Snippets.Recovery;
 
 internal static class Backoff
 {

@@ -3,7 +3,7 @@ using System.ClientModel; // ClientResultException: the official OpenAI client's
 #endregion
 using Tripswitch;
 
-namespace Tripswitch.Docs.Snippets.Recovery;
+namespace Docs.Snippets.Recovery;
 
 internal static class RetryAfter
 {

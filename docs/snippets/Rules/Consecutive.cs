@@ -1,6 +1,6 @@
 using Tripswitch;
 
-namespace Tripswitch.Docs.Snippets.Rules;
+namespace Docs.Snippets.Rules;
 
 internal static class Consecutive
 {

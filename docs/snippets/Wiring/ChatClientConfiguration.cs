@@ -2,7 +2,7 @@
 using Microsoft.Extensions.AI;
 #endregion
 
-namespace Tripswitch.Docs.Snippets.Wiring;
+namespace Docs.Snippets.Wiring;
 
 internal static class ChatClientConfiguration
 {

@@ -4,7 +4,7 @@ using OpenAI;
 #endregion
 using Tripswitch;
 
-namespace Tripswitch.Docs.Snippets.Wiring;
+namespace Docs.Snippets.Wiring;
 
 internal static class ChatClientMiddleware
 {

@@ -2,7 +2,7 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
 #endregion
 
-namespace Tripswitch.Docs.Snippets.Wiring;
+namespace Docs.Snippets.Wiring;
 
 internal static class Dashboard
 {

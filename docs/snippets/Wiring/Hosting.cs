@@ -1,5 +1,5 @@
 
-namespace Tripswitch.Docs.Snippets.Wiring;
+namespace Docs.Snippets.Wiring;
 
 internal static class Hosting
 {

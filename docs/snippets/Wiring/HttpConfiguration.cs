@@ -1,4 +1,4 @@
-namespace Tripswitch.Docs.Snippets.Wiring;
+namespace Docs.Snippets.Wiring;
 
 internal static class HttpConfiguration
 {

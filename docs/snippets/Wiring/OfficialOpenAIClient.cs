@@ -7,7 +7,7 @@ using Tripswitch;
 using Tripswitch.Http;
 #endregion
 
-namespace Tripswitch.Docs.Snippets.Wiring;
+namespace Docs.Snippets.Wiring;
 
 internal static class OfficialOpenAIClient
 {

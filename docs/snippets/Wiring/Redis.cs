@@ -3,7 +3,7 @@ using Tripswitch.Redis;
 #endregion
 using Tripswitch;
 
-namespace Tripswitch.Docs.Snippets.Wiring;
+namespace Docs.Snippets.Wiring;
 
 internal static class Redis
 {
