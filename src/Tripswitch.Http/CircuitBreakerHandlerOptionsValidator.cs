@@ -2,19 +2,14 @@ using Microsoft.Extensions.Options;
 
 namespace Tripswitch.Http;
 
-/// <summary>Validates a client's handler options when the host starts, with the handler's own rule.</summary>
+/// <summary>Validates a client's handler options when the host starts, with the options' own validation routine.</summary>
 internal sealed class CircuitBreakerHandlerOptionsValidator : IValidateOptions<CircuitBreakerHandlerOptions>
 {
     public ValidateOptionsResult Validate(string? name, CircuitBreakerHandlerOptions options)
     {
-        try
-        {
-            CircuitBreakerHandler.ValidTimeout(options.Timeout);
-            return ValidateOptionsResult.Success;
-        }
-        catch (ArgumentOutOfRangeException ex)
-        {
-            return ValidateOptionsResult.Fail($"HttpClient '{name}': {ex.Message.Split(Environment.NewLine)[0]}");
-        }
+        IReadOnlyList<OptionError> errors = options.GetValidationErrors();
+        return errors.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(errors.Select(e => $"HttpClient '{name}': {e.Message}"));
     }
 }
