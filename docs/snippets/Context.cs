@@ -18,3 +18,10 @@ public interface IInventoryClient
     /// <summary>Stock of an item.</summary>
     int GetStock(string sku);
 }
+
+/// <summary>The Polly package README's example dependency.</summary>
+public interface IBillingClient
+{
+    /// <summary>Charges.</summary>
+    Task ChargeAsync(CancellationToken cancellationToken);
+}
