@@ -276,5 +276,8 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
     }
 }
 
-/// <summary>A circuit's state as the Redis scripts return and publish it.</summary>
-internal readonly record struct SharedState(long Epoch, long Generation, CircuitState State, long RemainingMs, long Extra);
+/// <summary>
+/// A circuit's state as the Redis scripts return and publish it; <paramref name="Attempt"/> is the fleet's count of
+/// openings since it was last closed (-1 when unknown: the published messages don't carry it).
+/// </summary>
+internal readonly record struct SharedState(long Epoch, long Generation, CircuitState State, long RemainingMs, long Extra, long Attempt = -1);

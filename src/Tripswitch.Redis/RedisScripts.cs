@@ -6,10 +6,16 @@ namespace Tripswitch.Redis;
 /// <remarks>
 /// Every script gets KEYS[1] = the circuit's hash, KEYS[2] = its sorted set of half-open probe leases (score = expiry, ms),
 /// ARGV[1] = the pub/sub channel, ARGV[2] = the circuit's name, ARGV[3] = the key expiry (ms), then its own arguments.
-/// Each returns {epoch, generation, state, ms until an open period ends, extra}. A missing key starts closed; a malformed
-/// one (wrong type, non-numeric fields) is replaced, never crashed on. Every change of state is published as
-/// "epoch|generation|state|remaining ms|name". The epoch changes whenever the hash is created anew, so instances never
-/// mistake a fresh generation count for an old one.
+/// Each returns {epoch, generation, state, ms until an open period ends, extra, open attempt}. A missing key starts
+/// closed; a malformed one (wrong type, non-numeric fields) is replaced, never crashed on. Every change of state is
+/// published as "epoch|generation|state|remaining ms|name". The epoch changes whenever the hash is created anew, so
+/// instances never mistake a fresh generation count for an old one.
+/// <para>
+/// No open period is computed here: the instance whose failure trips the circuit, fails a probe (or finds a probe lease
+/// expired) passes the period its circuit's own break-duration policy computed (backoff, jitter, generator, hint, caps),
+/// and the script stores it. The only rule about periods here is the server's own "retry after": a hint (field
+/// <c>hu</c>, the server-clock deadline it asked for) that arrived while the circuit was closed holds for the next opening.
+/// </para>
 /// </remarks>
 internal static class RedisScripts
 {
@@ -19,13 +25,13 @@ internal static class RedisScripts
         local ttl = tonumber(ARGV[3])
 
         local function fresh(gen)
-          return { epoch = now, gen = gen, st = 0, untl = 0, cf = 0, hs = 0, att = 0, changed = true }
+          return { epoch = now, gen = gen, st = 0, untl = 0, cf = 0, hs = 0, att = 0, hu = 0, changed = true }
         end
 
         local function whole(x) return x ~= nil and x == math.floor(x) and x >= 0 end
 
         local function load()
-          local v = redis.pcall('HMGET', KEYS[1], 'epoch', 'gen', 'st', 'until', 'cf', 'hs', 'att')
+          local v = redis.pcall('HMGET', KEYS[1], 'epoch', 'gen', 'st', 'until', 'cf', 'hs', 'att', 'hu')
           if type(v) ~= 'table' or v.err then
             redis.call('DEL', KEYS[1], KEYS[2])
             return fresh(1)
@@ -37,9 +43,10 @@ internal static class RedisScripts
             return s
           end
           local s = { epoch = tonumber(v[1]), gen = tonumber(v[2]), st = tonumber(v[3]), untl = tonumber(v[4]),
-                      cf = tonumber(v[5]), hs = tonumber(v[6]), att = tonumber(v[7]), changed = false }
+                      cf = tonumber(v[5]), hs = tonumber(v[6]), att = tonumber(v[7]), hu = tonumber(v[8] or '0'),
+                      changed = false }
           if not (whole(s.epoch) and whole(s.gen) and whole(s.st) and s.st <= 3 and whole(s.untl) and whole(s.cf)
-                  and whole(s.hs) and whole(s.att)) then
+                  and whole(s.hs) and whole(s.att) and whole(s.hu)) then
             redis.call('DEL', KEYS[1], KEYS[2])
             return fresh(1)
           end
@@ -49,20 +56,16 @@ internal static class RedisScripts
           return s
         end
 
-        local function backoff(att)
-          local ms = tonumber(ARGV[7]) * (tonumber(ARGV[8]) ^ (att - 1))
-          local max = tonumber(ARGV[9])
-          if ms > max then ms = max end
-          return math.floor(ms)
-        end
-
+        -- ms: the period the instance computed with the circuit's own policy; a pending server hint still holds.
         local function open(s, ms, att)
-          s.st = 1; s.gen = s.gen + 1; s.untl = now + ms; s.hs = 0; s.att = att; s.changed = true
+          local untl = now + math.max(0, math.floor(tonumber(ms)))
+          if s.hu > untl then untl = s.hu end
+          s.st = 1; s.gen = s.gen + 1; s.untl = untl; s.hs = 0; s.att = att; s.hu = 0; s.changed = true
           redis.call('DEL', KEYS[2])
         end
 
         local function close(s)
-          s.st = 0; s.gen = s.gen + 1; s.untl = 0; s.cf = 0; s.hs = 0; s.att = 0; s.changed = true
+          s.st = 0; s.gen = s.gen + 1; s.untl = 0; s.cf = 0; s.hs = 0; s.att = 0; s.hu = 0; s.changed = true
           redis.call('DEL', KEYS[2])
         end
 
@@ -70,13 +73,13 @@ internal static class RedisScripts
           local remaining = 0
           if s.st == 1 and s.untl > now then remaining = s.untl - now end
           if s.changed or s.new then
-            redis.call('HSET', KEYS[1], 'epoch', s.epoch, 'gen', s.gen, 'st', s.st, 'until', s.untl, 'cf', s.cf, 'hs', s.hs, 'att', s.att)
+            redis.call('HSET', KEYS[1], 'epoch', s.epoch, 'gen', s.gen, 'st', s.st, 'until', s.untl, 'cf', s.cf, 'hs', s.hs, 'att', s.att, 'hu', s.hu)
           end
           redis.call('PEXPIRE', KEYS[1], ttl)
           if s.changed then
             redis.call('PUBLISH', ARGV[1], s.epoch .. '|' .. s.gen .. '|' .. s.st .. '|' .. remaining .. '|' .. ARGV[2])
           end
-          return { s.epoch, s.gen, s.st, remaining, extra }
+          return { s.epoch, s.gen, s.st, remaining, extra, s.att }
         end
 
         local s = load()
@@ -89,8 +92,10 @@ internal static class RedisScripts
 
     /// <summary>
     /// ARGV[4] successes, [5] failures, [6] trailing failures after the last success, [7] 1 if a success happened,
-    /// [8] threshold, [9] open period ms, [10] and [11] the epoch and generation the outcomes were observed under. A report
-    /// from an earlier generation of this epoch is dropped: the circuit moved on since (reset, closed by probes).
+    /// [8] threshold, [9] the open period (ms) if these failures complete the fleet's count (computed by the reporting
+    /// instance's policy, its latest Retry-After hint included), [10] and [11] the epoch and generation the outcomes were
+    /// observed under. A report from an earlier generation of this epoch is dropped: the circuit moved on since (reset,
+    /// closed by probes).
     /// </summary>
     public const string Report = Prelude + """
         local stale = tonumber(ARGV[10]) == s.epoch and tonumber(ARGV[11]) ~= s.gen
@@ -98,14 +103,13 @@ internal static class RedisScripts
           if tonumber(ARGV[7]) == 1 then s.cf = tonumber(ARGV[6]) else s.cf = s.cf + tonumber(ARGV[5]) end
           if tonumber(ARGV[4]) > 0 or tonumber(ARGV[5]) > 0 then s.new = true end
           if s.cf >= tonumber(ARGV[8]) then
-            local ms = tonumber(ARGV[9])
-            open(s, ms, 1)
+            open(s, ARGV[9], 1)
           end
         end
         return finish(s, 0)
         """;
 
-    /// <summary>ARGV[4] open period ms: a local trip opens the shared circuit (or extends its open period).</summary>
+    /// <summary>ARGV[4] open period ms (the tripping instance's, by its policy): a local trip opens the shared circuit (or extends its open period).</summary>
     public const string Trip = Prelude + """
         local ms = tonumber(ARGV[4])
         if s.st == 0 then
@@ -118,21 +122,28 @@ internal static class RedisScripts
         return finish(s, 0)
         """;
 
-    /// <summary>ARGV[4] hint ms: extends an open period, never shortens it.</summary>
+    /// <summary>
+    /// ARGV[4] hint ms (capped by the instance): extends an open period, never shortens it; while closed, the next
+    /// opening lasts at least until then (whichever instance's failure completes the count).
+    /// </summary>
     public const string Hint = Prelude + """
         local ms = tonumber(ARGV[4])
         if s.st == 1 and now + ms > s.untl then
           s.untl = now + ms
           s.gen = s.gen + 1
           s.changed = true
+        elseif s.st == 0 and now + ms > s.hu then
+          s.hu = now + ms
+          s.new = true
         end
         return finish(s, 0)
         """;
 
     /// <summary>
-    /// ARGV[4] lease id, [5] max probes, [6] lease ms, [7] recovery ms, [8] backoff multiplier, [9] max open ms.
-    /// Half-opens a circuit whose open period ended; grants a probe lease while fewer than max are out; an expired
-    /// lease counts as a failed probe. Extra: 1 when the lease was granted.
+    /// ARGV[4] lease id, [5] max probes, [6] lease ms, [7] the reopening period (ms) should an expired lease be found
+    /// (computed by the asking instance's policy for the next open attempt). Half-opens a circuit whose open period ended;
+    /// grants a probe lease while fewer than max are out; an expired lease counts as a failed probe. Extra: 1 when the
+    /// lease was granted.
     /// </summary>
     public const string Lease = Prelude + """
         if s.st == 1 and now >= s.untl then
@@ -143,7 +154,7 @@ internal static class RedisScripts
         if s.st == 2 then
           local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
           if #expired > 0 then
-            open(s, backoff(s.att + 1), s.att + 1)
+            open(s, ARGV[7], s.att + 1)
           elseif redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[5]) then
             redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[4])
             redis.call('PEXPIRE', KEYS[2], ttl)
@@ -155,7 +166,8 @@ internal static class RedisScripts
 
     /// <summary>
     /// ARGV[4] lease id, [5] outcome (1 success, 0 failure, -1 released unused or ignored), [6] success threshold,
-    /// [7] recovery ms, [8] backoff multiplier, [9] max open ms. Only a live lease counts; an expired one is a failure.
+    /// [7] the reopening period (ms) a failure (or an expired lease) sets, computed by the reporting instance's policy.
+    /// Only a live lease counts; an expired one is a failure.
     /// </summary>
     public const string Probe = Prelude + """
         local outcome = tonumber(ARGV[5])
@@ -169,7 +181,7 @@ internal static class RedisScripts
               s.new = true
               if s.hs >= tonumber(ARGV[6]) then close(s) end
             elseif outcome == 0 then
-              open(s, backoff(s.att + 1), s.att + 1)
+              open(s, ARGV[7], s.att + 1)
             end
           end
         end

@@ -42,11 +42,11 @@ internal sealed class ScriptCall
 
     public Exception? Error { get; private set; }
 
-    /// <summary>The reply: {epoch, generation, state, remaining ms, extra}, once completed.</summary>
+    /// <summary>The reply: {epoch, generation, state, remaining ms, extra, open attempt}, once completed.</summary>
     public RedisResult? Result { get; private set; }
 
     /// <summary>Whether Redis granted the lease this Lease script asked for.</summary>
-    public bool Granted => IsCompleted && Result is { Length: 5 } result && (long)result[4] == 1;
+    public bool Granted => IsCompleted && Result is { Length: 6 } result && (long)result[4] == 1;
 
     /// <summary>The script's own argument <paramref name="index"/> (0-based, after channel, name and expiry).</summary>
     public long Arg(int index) => (long)Args[3 + index];
