@@ -24,22 +24,27 @@ internal sealed partial class RedisCircuitCoordinator
             }
         }
 
-        Report();
-        Resync();
+        Resync(); // the next tick reports what was seen meanwhile
     }
 
     /// <summary>
-    /// Reports the outcomes since the last report: how many, and the consecutive failures since the last success. The
-    /// report is tagged with the fleet state (epoch, generation) it was observed under, so Redis drops it when the
-    /// circuit has moved on since (an operator's reset, a fleet-wide close): an outcome from an earlier state never
-    /// causes a transition of a newer one.
+    /// Takes the report of the outcomes since the last one, for the next batch (<see cref="RedisBatcher"/>): how many, and
+    /// the consecutive failures since the last success. The report is tagged with the fleet state (epoch, generation) it
+    /// was observed under, so Redis drops it when the circuit has moved on since (an operator's reset, a fleet-wide
+    /// close): an outcome from an earlier state never causes a transition of a newer one. At most one report of a circuit
+    /// is in flight; <see cref="OnReported"/> ends it.
     /// </summary>
-    private void Report()
+    /// <param name="report">The report: 9 script arguments, the name first.</param>
+    /// <returns>Whether there is anything to report.</returns>
+    public bool TryTakeReport(out PendingReport report)
     {
-        if (Interlocked.CompareExchange(ref _reportInFlight, 1, 0) != 0)
+        report = default;
+        if (Volatile.Read(ref _disposed) != 0 || Interlocked.CompareExchange(ref _reportInFlight, 1, 0) != 0)
         {
-            return;
+            return false;
         }
+
+        long version = _circuit.Version;
 
         // The tag first, then the counts: a state applied in between rebases the counts, and this report is dropped.
         long epoch, generation;
@@ -59,7 +64,7 @@ internal sealed partial class RedisCircuitCoordinator
         if (successes == 0 && failures == 0)
         {
             Volatile.Write(ref _reportInFlight, 0);
-            return;
+            return false;
         }
 
         // Should these failures complete the fleet's count, the fleet opens for what this circuit's policy computes now
@@ -68,6 +73,7 @@ internal sealed partial class RedisCircuitCoordinator
         long openMs = failures == 0 ? 0 : (long)_circuit.ComputeOpenPeriod(1, cause: null, retryAfter: hintTicks > 0 ? TimeSpan.FromTicks(hintTicks) : null).TotalMilliseconds;
         RedisValue[] args =
         [
+            _circuit.Name,
             successes,
             failures,
             counts.ConsecutiveFailures,
@@ -77,7 +83,32 @@ internal sealed partial class RedisCircuitCoordinator
             epoch,
             generation,
         ];
-        _ = RunAsync(RedisScripts.Report, args, onSuccess: () => MarkReported(counts), then: () => Volatile.Write(ref _reportInFlight, 0));
+        report = new PendingReport(this, args, counts, version);
+        return true;
+    }
+
+    /// <summary>The answer to a report (or the failure of its batch): the outcomes are reported, and the fleet's state is followed.</summary>
+    /// <param name="report">The report <see cref="TryTakeReport"/> took.</param>
+    /// <param name="state">The circuit's state in Redis after the report, or <see langword="null"/> when the batch failed.</param>
+    /// <param name="error">Why the batch failed.</param>
+    public void OnReported(PendingReport report, SharedState? state, Exception? error)
+    {
+        try
+        {
+            if (state is { } answer)
+            {
+                MarkReported(report.Counts);
+                OnAnswer(answer, report.Version);
+            }
+            else if (error is not null)
+            {
+                OnStoreFailed(error);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _reportInFlight, 0);
+        }
     }
 
     /// <summary>The outcomes counted up to <paramref name="counts"/> are reported (or belong to a state the fleet left).</summary>
@@ -111,22 +142,15 @@ internal sealed partial class RedisCircuitCoordinator
             args.CopyTo(values, 3);
             RedisResult result = await _sharing.Database.ScriptEvaluateAsync(script, _keys, values).ConfigureAwait(false);
             SharedState state = Parse(result);
-            _sharing.OnSucceeded();
-            if (Interlocked.Exchange(ref _storeFailing, 0) != 0)
-            {
-                OnStoreRecovered(); // this circuit's master answers again (the connection as a whole may never have failed)
-            }
-
             onSuccess?.Invoke();
             onState?.Invoke(state);
-            Apply(state, version);
+            OnAnswer(state, version);
         }
 #pragma warning disable CA1031 // No store failure (connection, timeout, garbage, a bug in a reply) may reach a caller.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Volatile.Write(ref _storeFailing, 1);
-            _sharing.OnFailed(ex);
+            OnStoreFailed(ex);
         }
         finally
         {
@@ -134,7 +158,32 @@ internal sealed partial class RedisCircuitCoordinator
         }
     }
 
-    private static SharedState Parse(RedisResult result)
+    /// <summary>Redis answered a script about this circuit: the store works, and the fleet's state is followed.</summary>
+    /// <param name="state">The circuit's state in the answer.</param>
+    /// <param name="version">The circuit's version when the script was sent.</param>
+    public void OnAnswer(SharedState state, long version)
+    {
+        _sharing.OnSucceeded();
+        if (Interlocked.Exchange(ref _storeFailing, 0) != 0)
+        {
+            OnStoreRecovered(); // this circuit's master answers again (the connection as a whole may never have failed)
+        }
+
+        Apply(state, version);
+    }
+
+    /// <summary>A script about this circuit failed: the circuit runs on its local rules until one succeeds.</summary>
+    /// <param name="error">The failure.</param>
+    public void OnStoreFailed(Exception error)
+    {
+        Volatile.Write(ref _storeFailing, 1);
+        _sharing.OnFailed(error);
+    }
+
+    /// <summary>Parses one circuit's reply: {epoch, generation, state, remaining ms, extra, open attempt}.</summary>
+    /// <param name="result">The reply.</param>
+    /// <returns>The state.</returns>
+    public static SharedState Parse(RedisResult result)
     {
         if (result.Resp2Type != ResultType.Array || result.Length != 6)
         {
@@ -220,3 +269,6 @@ internal sealed partial class RedisCircuitCoordinator
         _circuit.ApplyRemote(state.State, TimeSpan.FromMilliseconds(state.RemainingMs), version);
     }
 }
+
+/// <summary>A circuit's outcome report waiting for its batch: the script arguments (name first), the counts it covers, and the circuit's version when it was taken.</summary>
+internal readonly record struct PendingReport(RedisCircuitCoordinator Circuit, RedisValue[] Args, SharedCircuitCounts Counts, long Version);

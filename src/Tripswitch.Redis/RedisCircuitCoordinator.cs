@@ -47,6 +47,9 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
 
     public string Name => _circuit.Name;
 
+    /// <summary>The circuit's keys: its hash and its leases (one hash slot).</summary>
+    public RedisKey[] Keys => _keys;
+
     /// <summary>The circuit's version now (a pushed message is compared against what the circuit knows when it arrives).</summary>
     public long Version => _circuit.Version;
 
@@ -152,22 +155,12 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
     public override void OnManualChange(CircuitState state, long version)
         => Send(RedisScripts.Set, [state == CircuitState.Isolated ? 3 : 0]);
 
-    public void OnTick(bool resync)
-    {
-        ReleaseIdleLeases();
-        Report();
-        if (resync)
-        {
-            Resync();
-        }
-    }
-
     /// <summary>
     /// Hands back the leases this instance got but did not use for <see cref="MaxLeaseIdle"/> (or that belong to a
     /// half-open period the fleet left). Without this, an instance whose callers stopped after asking for a lease kept
     /// the fleet's probe slot until the lease expired in Redis, where it counted as a failed probe and reopened the circuit.
     /// </summary>
-    private void ReleaseIdleLeases()
+    public void ReleaseIdleLeases()
     {
         if (_leases.IsEmpty)
         {
