@@ -67,10 +67,16 @@ internal sealed partial class RedisCircuitCoordinator
             return false;
         }
 
+        // Sharing never changes which rule a circuit runs: the fleet counts consecutive failures only for a circuit whose
+        // rule is the consecutive-failure rule (threshold 0 turns the count off); a window-rule circuit trips on its own
+        // window, and its local trip opens the fleet.
+        CircuitBreakerOptions options = Options;
+        long threshold = options.Rule == FailureRule.ConsecutiveFailures ? options.FailureThreshold : 0;
+
         // Should these failures complete the fleet's count, the fleet opens for what this circuit's policy computes now
         // (the latest Retry-After hint included): the same period the circuit would set had it tripped alone.
         long hintTicks = Interlocked.Exchange(ref _pendingHintTicks, 0);
-        long openMs = failures == 0 ? 0 : (long)_circuit.ComputeOpenPeriod(1, cause: null, retryAfter: hintTicks > 0 ? TimeSpan.FromTicks(hintTicks) : null).TotalMilliseconds;
+        long openMs = failures == 0 || threshold == 0 ? 0 : (long)_circuit.ComputeOpenPeriod(1, cause: null, retryAfter: hintTicks > 0 ? TimeSpan.FromTicks(hintTicks) : null).TotalMilliseconds;
         RedisValue[] args =
         [
             _circuit.Name,
@@ -78,7 +84,7 @@ internal sealed partial class RedisCircuitCoordinator
             failures,
             counts.ConsecutiveFailures,
             successes > 0 ? 1 : 0,
-            Options.FailureThreshold,
+            threshold,
             openMs,
             epoch,
             generation,

@@ -92,7 +92,7 @@ internal static class RedisScripts
             local cf = s.cf
             if tonumber(ARGV[a + 4]) == 1 then cf = tonumber(ARGV[a + 3]) else cf = cf + tonumber(ARGV[a + 2]) end
             if cf ~= s.cf then s.cf = cf; s.new = true end
-            if s.cf >= tonumber(ARGV[a + 5]) then
+            if tonumber(ARGV[a + 5]) > 0 and s.cf >= tonumber(ARGV[a + 5]) then
               open(s, ARGV[a + 6], 1)
             end
           end
@@ -112,7 +112,8 @@ internal static class RedisScripts
     /// <summary>
     /// Outcome reports of many circuits in one call (all of one hash slot on Redis Cluster): KEYS are the circuits'
     /// (hash, leases) pairs; ARGV[2] is unused; then, per circuit, 9 values: name, successes, failures, trailing failures
-    /// after the last success, 1 if a success happened, threshold, the open period (ms) if these failures complete the
+    /// after the last success, 1 if a success happened, the consecutive-failure threshold (0: the circuit runs a window
+    /// rule, which the fleet does not count), the open period (ms) if these failures complete the
     /// fleet's count (computed by the reporting instance's policy, its latest Retry-After hint included), and the epoch
     /// and generation the outcomes were observed under. A report from an earlier generation of this epoch is dropped:
     /// the circuit moved on since (reset, closed by probes). Returns one reply per circuit.
