@@ -252,8 +252,15 @@ internal sealed partial class RedisCircuitCoordinator
 
     private void ApplyNow(SharedState state, long version)
     {
-        // The fleet moved on: the outcomes seen so far belong to the state it left and are never reported.
-        MarkReported(_circuit.ReadCounts());
+        // The fleet moved on: the outcomes seen so far belong to the state it left and are never reported. Not so for the
+        // first state this instance learns (its join read): the outcomes since joining are news for the fleet (those from
+        // before joining were excluded when it joined).
+        if (_appliedAny)
+        {
+            MarkReported(_circuit.ReadCounts());
+        }
+
+        _appliedAny = true; // one thread applies at a time (see Apply)
         if (state.Attempt >= 0 && state.State is CircuitState.Open or CircuitState.HalfOpen
             && (Interlocked.Exchange(ref _fleetAttempt, state.Attempt) != state.Attempt || Volatile.Read(ref _reopenMs) == 0))
         {

@@ -31,6 +31,7 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
     private long _fleetAttempt;
     private long _reopenMs;
     private long _pendingHintTicks;
+    private bool _appliedAny;
     private int _disposed;
 
     public RedisCircuitCoordinator(RedisCircuitSharing sharing, SharedCircuit circuit)
