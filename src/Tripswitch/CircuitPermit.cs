@@ -17,10 +17,11 @@ public readonly struct CircuitPermit
 {
     private readonly CircuitStateMachine? _machine;
 
-    internal CircuitPermit(CircuitStateMachine machine, int generation, long probeId, long startTimestamp, CallCounters.Slot? slot)
+    internal CircuitPermit(CircuitStateMachine machine, int generation, PermitKind kind, long probeId, long startTimestamp, CallCounters.Slot? slot)
     {
         _machine = machine;
         Generation = generation;
+        Kind = kind;
         ProbeId = probeId;
         StartTimestamp = startTimestamp;
         Slot = slot;
@@ -31,14 +32,17 @@ public readonly struct CircuitPermit
 
     internal int Generation { get; }
 
-    /// <summary>A half-open probe's unique id (&gt; 0); 0 for a closed-state call; negative for a disabled or shadow permit.</summary>
+    /// <summary>What the permit was granted as (fits beside <see cref="Generation"/>: the struct stays 40 bytes).</summary>
+    internal PermitKind Kind { get; }
+
+    /// <summary>A half-open probe's unique id (&gt; 0); 0 for every other kind.</summary>
     internal long ProbeId { get; }
 
     /// <summary>When the call started (TimeProvider timestamp), or 0 when it is not timed.</summary>
     internal long StartTimestamp { get; }
 
     /// <summary>Whether this permit is one of the half-open circuit's probe calls.</summary>
-    public bool IsProbe => ProbeId > 0;
+    public bool IsProbe => Kind == PermitKind.Probe;
 
     /// <summary>Reports that the call succeeded.</summary>
     /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
