@@ -189,22 +189,20 @@ internal sealed partial class CircuitStateMachine
         return rule.ShouldOpen();
     }
 
-    /// <summary>The caller cancelled: ignored, unless the call was already slow (then a slow failure). Returns whether it counted as a failure.</summary>
-    public bool OnCallerCancelled(in CircuitPermit permit)
+    /// <summary>The caller cancelled: ignored, unless the call was already slow (then a slow failure: a caller that gives up must not hide a hung upstream).</summary>
+    public void OnCallerCancelled(in CircuitPermit permit)
     {
         if (permit.StartTimestamp != 0 && _slowIsFailure && _time.GetTimestamp() - permit.StartTimestamp > _slowTicks)
         {
-            if (!IsFirstReport(permit))
+            if (IsFirstReport(permit))
             {
-                return false;
+                OnFailureCore(permit, _counters.Current, new TimeoutException($"A call through circuit '{_options.Name}' was still running after the slow-call threshold ({_options.SlowCallThreshold}) when its caller cancelled it."), hint: null, slow: true);
             }
 
-            OnFailureCore(permit, _counters.Current, new TimeoutException($"A call through circuit '{_options.Name}' was still running after the slow-call threshold ({_options.SlowCallThreshold}) when its caller cancelled it."), hint: null, slow: true);
-            return true;
+            return;
         }
 
         OnIgnored(permit);
-        return false;
     }
 
     public void OnIgnored(in CircuitPermit permit)
