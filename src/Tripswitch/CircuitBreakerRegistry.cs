@@ -168,6 +168,7 @@ public sealed class CircuitBreakerRegistry
     /// <param name="cancellationToken">The caller's token.</param>
     /// <returns>What <paramref name="action"/> returned.</returns>
     /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Mirrors CircuitBreaker.ExecuteAsync overload for overload (the registry has every Execute overload of the breaker).")]
     public Task<T> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken = default)
         => Get(key).ExecuteAsync(action, cancellationToken);
 
@@ -177,6 +178,7 @@ public sealed class CircuitBreakerRegistry
     /// <param name="cancellationToken">The caller's token.</param>
     /// <returns>A task that completes when the call has.</returns>
     /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Mirrors CircuitBreaker.ExecuteAsync overload for overload (the registry has every Execute overload of the breaker).")]
     public Task ExecuteAsync(string key, Func<CancellationToken, Task> action, CancellationToken cancellationToken = default)
         => Get(key).ExecuteAsync(action, cancellationToken);
 

@@ -137,8 +137,7 @@ internal sealed partial class CircuitStateMachine
         }
 
         CircuitBreakerOptions old = _options;
-        bool newWindow = old.Rule != options.Rule || old.WindowSize != options.WindowSize || old.SamplingDuration != options.SamplingDuration
-            || old.FailureRatio != options.FailureRatio || old.MinimumThroughput != options.MinimumThroughput || old.SlowCallRatio != options.SlowCallRatio;
+        bool newWindow = !WindowRule.HasSameShape(old, options); // new thresholds alone keep the window's contents
         WindowRule? oldRule = null;
         lock (_sync)
         {
@@ -146,6 +145,10 @@ internal sealed partial class CircuitStateMachine
             {
                 oldRule = _windowRule;
                 _windowRule = WindowRule.Create(options, _counters);
+            }
+            else
+            {
+                _windowRule?.ApplyThresholds(options);
             }
 
             _probes.ResizeLocked(options.HalfOpenMaxCalls, ToTimestampTicks(options.HalfOpenProbeTimeout, _time.TimestampFrequency));
