@@ -51,6 +51,7 @@ internal static class GatewayApp
         AddServices(builder);
         WebApplication app = builder.Build();
         MapEndpoints(app, offline);
+        CreateCircuits(app);
         return app;
     }
 
@@ -117,6 +118,19 @@ internal static class GatewayApp
         }
 
         services.AddHealthChecks().AddTripswitch(tags: ["ready"]);
+    }
+
+    /// <summary>
+    /// Creates every route's circuit at start: the dashboard and health check show them all from the first moment, and
+    /// with Redis each one follows the fleet's state before its first call here.
+    /// </summary>
+    private static void CreateCircuits(WebApplication app)
+    {
+        CircuitBreakerRegistry registry = app.Services.GetRequiredService<CircuitBreakerRegistry>();
+        foreach (UpstreamRoute route in app.Services.GetRequiredService<RouteTable>().Routes)
+        {
+            registry.Get(route.CircuitName);
+        }
     }
 
     private static void MapEndpoints(WebApplication app, bool offline)

@@ -59,13 +59,13 @@ internal sealed class GatewayForwarder(
 
     private async Task ForwardAlongAsync(HttpContext context, string endpoint, RequestBody body, string model, UpstreamRoute[] chain, ClientAbortWatch watch)
     {
-        var refusals = new List<(string Circuit, CircuitRejection Rejection)>();
+        List<(string Circuit, CircuitRejection Rejection)>? refusals = null; // only allocated when a circuit refuses
         for (int i = 0; i < chain.Length; i++)
         {
             UpstreamRoute route = chain[i];
             if (!registry.Get(route.CircuitName).TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
             {
-                refusals.Add((route.CircuitName, rejection));
+                (refusals ??= []).Add((route.CircuitName, rejection));
                 GatewayLog.CircuitRefused(logger, model, route.CircuitName, rejection.State);
                 continue;
             }
@@ -88,7 +88,7 @@ internal sealed class GatewayForwarder(
             context.Features.Set<IForwarderErrorFeature>(null);
         }
 
-        await NothingAvailableAsync(context, model, refusals).ConfigureAwait(false);
+        await NothingAvailableAsync(context, model, refusals ?? []).ConfigureAwait(false);
     }
 
     /// <summary>Whether a later route's circuit may let a call through (a hint: the permit decides).</summary>
