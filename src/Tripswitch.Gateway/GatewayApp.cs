@@ -9,6 +9,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Tripswitch.FakeLlm;
 using Tripswitch.Gateway.Configuration;
 using Tripswitch.Gateway.Forwarding;
@@ -118,7 +120,31 @@ internal static class GatewayApp
         }
 
         services.AddHealthChecks().AddTripswitch(tags: ["ready"]);
+        AddMetricsExport(builder);
     }
+
+    /// <summary>
+    /// Exports metrics over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads the standard
+    /// <c>OTEL_*</c> variables): the circuits' <c>Tripswitch</c> meter, ASP.NET Core's and Kestrel's, and the
+    /// outgoing HTTP client's. Without it nothing is exported, and the meters remain for any other listener
+    /// (<c>dotnet-counters monitor --counters Tripswitch</c>).
+    /// </summary>
+    private static void AddMetricsExport(WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return;
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(static resource => resource.AddService("tripswitch-gateway"))
+            .WithMetrics(static metrics => metrics
+                .AddMeter(MeterNames)
+                .AddOtlpExporter());
+    }
+
+    /// <summary>The meters exported: Tripswitch's circuits (the core's <c>Tripswitch</c> meter) and the server and client HTTP stacks.</summary>
+    public static readonly string[] MeterNames = ["Tripswitch", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
 
     /// <summary>
     /// Creates every route's circuit at start: the dashboard and health check show them all from the first moment, and

@@ -152,7 +152,9 @@ public sealed class OpenAIClientTests : IAsyncLifetime
             }
         });
 
-        Assert.StartsWith("a b", text.ToString(), StringComparison.Ordinal); // the first chunks arrived as they came
+        // What arrived (the connection is aborted, so its last bytes may be lost) is a beginning, never the whole answer.
+        Assert.StartsWith(text.ToString(), "a b c d e f", StringComparison.Ordinal);
+        Assert.NotEqual("a b c d e f", text.ToString());
         await _gateway.Logs.WaitForForwardedAsync("fake/gpt-4o-mini");
         CircuitSummary summary = _gateway.Registry.Get("fake/gpt-4o-mini").GetSummary();
         Assert.True(summary.Failed == 1, string.Join("\n", _gateway.Logs.Lines.Where(l => l.Contains("Gateway", StringComparison.Ordinal) || l.Contains("Yarp", StringComparison.Ordinal))));

@@ -93,7 +93,8 @@ test('a stream cut midway fails on the client and counts as a failure', async ()
             if (text) parts.push(text);
         }
     });
-    assert.ok(parts.length >= 1, 'the first chunks arrived before the cut');
+    // What arrived (the connection is aborted, so the last bytes may be lost) is a beginning, never the whole answer.
+    assert.ok('a b c d e f'.startsWith(parts.join('')) && parts.join('') !== 'a b c d e f', `got '${parts.join('')}'`);
     const summary = await circuit('fake/cut', 1);
     assert.equal(summary.failed, 1);
     assert.equal(summary.successful, 0);
