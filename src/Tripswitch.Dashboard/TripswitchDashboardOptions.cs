@@ -10,19 +10,19 @@ public sealed class TripswitchDashboardOptions
     /// <value>Default <see langword="null"/>: the <see cref="CircuitBreakerRegistry"/> registered in the application's services.</value>
     public CircuitBreakerRegistry? Registry { get; set; }
 
-    /// <summary>How often the event stream sends a snapshot of every circuit to each client.</summary>
+    /// <summary>How often the event stream sends each client a diff of its page (what changed; empty when nothing did).</summary>
     /// <value>Default 1 second; from 100 milliseconds to 5 minutes.</value>
     public TimeSpan SnapshotInterval { get; set; } = DashboardDefaults.SnapshotInterval;
 
     /// <summary>
     /// How many transitions wait for each event-stream client at most. When a client reads too slowly, the oldest
-    /// waiting transitions are dropped (the stream says how many) while snapshots keep coming, so a slow client costs
+    /// waiting transitions are dropped (the stream says how many) while diffs keep coming, so a slow client costs
     /// bounded memory.
     /// </summary>
     /// <value>Default 256; from 1 to 65,536.</value>
     public int TransitionBufferCapacity { get; set; } = DashboardDefaults.TransitionBufferCapacity;
 
-    /// <summary>The clock of the event stream's snapshots and of their <c>generatedAt</c> time.</summary>
+    /// <summary>The clock of the event stream's intervals and of its <c>generatedAt</c> and <c>retryAt</c> times.</summary>
     /// <value>Default <see langword="null"/>: the <see cref="System.TimeProvider"/> registered in the application's services, else <see cref="TimeProvider.System"/>.</value>
     public TimeProvider? TimeProvider { get; set; }
 
