@@ -42,7 +42,8 @@ internal static class GatewayApp
     /// <summary>Builds the application (not started). <paramref name="configure"/> runs before the gateway reads its configuration (tests add theirs there).</summary>
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        // appsettings.json is read from beside the executable (a published single file too), not from the working directory.
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
         bool offline = await AddOfflineUpstreamWhenUnconfiguredAsync(builder).ConfigureAwait(false);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
