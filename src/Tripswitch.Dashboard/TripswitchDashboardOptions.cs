@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Tripswitch.Dashboard;
 
 /// <summary>Options of the endpoints that <c>MapTripswitchDashboard</c> maps.</summary>
@@ -26,26 +24,20 @@ public sealed class TripswitchDashboardOptions
     /// <value>Default <see langword="null"/>: the <see cref="System.TimeProvider"/> registered in the application's services, else <see cref="TimeProvider.System"/>.</value>
     public TimeProvider? TimeProvider { get; set; }
 
-    /// <summary>Checks every option, naming the option and its valid range when one is out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    internal void Validate()
+    /// <summary>Every problem with these options, as data (option, value, valid range, message); empty when they are valid.</summary>
+    /// <returns>The errors.</returns>
+    public IReadOnlyList<OptionError> GetValidationErrors()
     {
-        if (SnapshotInterval < DashboardDefaults.MinSnapshotInterval || SnapshotInterval > DashboardDefaults.MaxSnapshotInterval)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(SnapshotInterval),
-                SnapshotInterval,
-                string.Create(CultureInfo.InvariantCulture, $"{nameof(TripswitchDashboardOptions)}.{nameof(SnapshotInterval)} must be between {DashboardDefaults.MinSnapshotInterval} and {DashboardDefaults.MaxSnapshotInterval}; it was {SnapshotInterval}."));
-        }
-
-        if (TransitionBufferCapacity < DashboardDefaults.MinTransitionBufferCapacity || TransitionBufferCapacity > DashboardDefaults.MaxTransitionBufferCapacity)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(TransitionBufferCapacity),
-                TransitionBufferCapacity,
-                string.Create(CultureInfo.InvariantCulture, $"{nameof(TripswitchDashboardOptions)}.{nameof(TransitionBufferCapacity)} must be between {DashboardDefaults.MinTransitionBufferCapacity} and {DashboardDefaults.MaxTransitionBufferCapacity}; it was {TransitionBufferCapacity}."));
-        }
+        const string Owner = nameof(TripswitchDashboardOptions);
+        var errors = new List<OptionError>();
+        OptionChecks.CheckRange(errors, Owner, nameof(SnapshotInterval), SnapshotInterval, DashboardDefaults.MinSnapshotInterval, DashboardDefaults.MaxSnapshotInterval);
+        OptionChecks.CheckRange(errors, Owner, nameof(TransitionBufferCapacity), TransitionBufferCapacity, DashboardDefaults.MinTransitionBufferCapacity, DashboardDefaults.MaxTransitionBufferCapacity);
+        return errors;
     }
+
+    /// <summary>Throws the first of <see cref="GetValidationErrors"/>: an <see cref="ArgumentOutOfRangeException"/> naming the option and its valid range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public void Validate() => OptionChecks.ThrowIfAny(GetValidationErrors());
 
     internal TripswitchDashboardOptions Clone() => (TripswitchDashboardOptions)MemberwiseClone();
 }

@@ -106,7 +106,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                TripswitchLog.ConfigurationReloadRejected(_logger, $"{ex.GetType().FullName}: {TripswitchOptionsValidator.FirstLine(ex.Message)}");
+                TripswitchLog.ConfigurationReloadRejected(_logger, $"{ex.GetType().FullName}: {ex.Message}");
                 return;
             }
 
@@ -123,7 +123,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            TripswitchLog.OptionsListenerFailed(_logger, ex.GetType().FullName ?? ex.GetType().Name, TripswitchOptionsValidator.FirstLine(ex.Message));
+            TripswitchLog.OptionsListenerFailed(_logger, ex.GetType().FullName ?? ex.GetType().Name, ex.Message);
         }
     }
 

@@ -35,7 +35,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         _isFailure = options?.IsFailure ?? CircuitBreakerHandlerOptions.IsTransientFailure;
         _retryAfterSelector = options?.RetryAfterSelector;
         _synthesize503 = options?.ReturnServiceUnavailableWhenOpen ?? false;
-        _timeout = ValidTimeout(options?.Timeout);
+        _timeout = ValidTimeout(options);
     }
 
     /// <inheritdoc/>
@@ -137,24 +137,10 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         return null;
     }
 
-    private static TimeSpan? ValidTimeout(TimeSpan? timeout)
+    private static TimeSpan? ValidTimeout(CircuitBreakerHandlerOptions? options)
     {
-        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
-        {
-            return null;
-        }
-
-        if (value < TimeSpan.FromMilliseconds(1) || value > TimeSpan.FromMilliseconds(int.MaxValue))
-        {
-#pragma warning disable CA2208 // The "parameter" named is the option, on purpose: it is what the user must fix.
-            throw new ArgumentOutOfRangeException(
-                nameof(CircuitBreakerHandlerOptions.Timeout),
-                value,
-                string.Create(CultureInfo.InvariantCulture, $"{nameof(CircuitBreakerHandlerOptions)}.{nameof(CircuitBreakerHandlerOptions.Timeout)} must be between 1 millisecond and {TimeSpan.FromMilliseconds(int.MaxValue)}, or null (or Timeout.InfiniteTimeSpan) for none; it was {value}."));
-#pragma warning restore CA2208
-        }
-
-        return value;
+        options?.Validate();
+        return options?.Timeout is { } value && value != Timeout.InfiniteTimeSpan ? value : null;
     }
 
     private void Record(CircuitBreaker breaker, CircuitPermit permit, HttpResponseMessage response)

@@ -346,20 +346,10 @@ public sealed class CircuitBreakerRegistry
         public static Configuration From(CircuitBreakerRegistryOptions options)
         {
             ArgumentNullException.ThrowIfNull(options);
-            options.ValidateCapacity();
-            CircuitBreakerOptions defaults = (options.Defaults ?? throw new ArgumentNullException(nameof(options), "CircuitBreakerRegistryOptions.Defaults must not be null.")).Clone();
-            defaults.Validate("(defaults)");
-
-            var overrides = new Dictionary<string, CircuitBreakerOptions>(StringComparer.Ordinal);
-            foreach ((string key, Action<CircuitBreakerOptions> configure) in options.Overrides)
-            {
-                CircuitBreakerOptions circuit = defaults.Clone();
-                configure(circuit);
-                circuit.Name = key;
-                circuit.Validate(key);
-                overrides[key] = circuit;
-            }
-
+            var errors = new List<OptionError>();
+            var resolved = options.Resolve(errors);
+            OptionChecks.ThrowIfAny(errors);
+            (CircuitBreakerOptions defaults, Dictionary<string, CircuitBreakerOptions> overrides) = resolved!.Value;
             return new Configuration(defaults, overrides, options.Capacity);
         }
 
