@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Tripswitch.FakeLlm;
 using Tripswitch.Testing;
+using Tripswitch.Testing.Redis;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Operations;
@@ -24,37 +23,27 @@ public sealed class RedisFleetTests
     [Fact]
     public async Task CircuitTrippedThroughOneGateway_IsOpenInTheOther()
     {
-        string redisServer = IntegrationRequirement.Executable("redis-server", "redis-server");
+        await using RedisServer redis = await RedisServer.StartNewAsync(); // the test kit's: skips (or fails under CI) without redis-server
         await using FakeLlmServer upstream = await FakeLlmServer.StartAsync(cancellationToken: Token);
         upstream.Model("gpt-4.1").Always(FakeLlmBehavior.ServerError());
-        int redisPort = FreePort();
-        using Process redis = Start(redisServer, ["--port", redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-        try
+        string prefix = $"gw-test-{Guid.NewGuid():N}:";
+        await using var first = await GatewayProcess.StartAsync(upstream, redis.Configuration, prefix);
+        await using var second = await GatewayProcess.StartAsync(upstream, redis.Configuration, prefix);
+        using var client = new HttpClient();
+
+        for (int i = 0; i < 2; i++)
         {
-            await Eventually.True(() => Pings(redisPort), "redis-server answers PING");
-            string prefix = $"gw-test-{Guid.NewGuid():N}:";
-            await using var first = await GatewayProcess.StartAsync(upstream, $"127.0.0.1:{redisPort}", prefix);
-            await using var second = await GatewayProcess.StartAsync(upstream, $"127.0.0.1:{redisPort}", prefix);
-            using var client = new HttpClient();
-
-            for (int i = 0; i < 2; i++)
-            {
-                HttpResponseMessage failed = await client.PostAsync(new Uri(first.Address, "v1/chat/completions"), Chat(), Token);
-                Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
-            }
-
-            await Eventually.True(async () => string.Equals(await StateAsync(client, second.Address), "open", StringComparison.OrdinalIgnoreCase), "the second gateway sees fake/gpt-4.1 open");
-            HttpResponseMessage rejected = await client.PostAsync(new Uri(second.Address, "v1/chat/completions"), Chat(), Token);
-
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode);
-            Assert.Contains("circuit_open", await rejected.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
-            Assert.True(rejected.Headers.RetryAfter?.Delta > TimeSpan.FromSeconds(50));
-            Assert.Equal(2, upstream.Model("gpt-4.1").Requests); // the second gateway never called it
+            HttpResponseMessage failed = await client.PostAsync(new Uri(first.Address, "v1/chat/completions"), Chat(), Token);
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
         }
-        finally
-        {
-            redis.Kill(entireProcessTree: true);
-        }
+
+        await Eventually.True(async () => string.Equals(await StateAsync(client, second.Address), "open", StringComparison.OrdinalIgnoreCase), "the second gateway sees fake/gpt-4.1 open");
+        HttpResponseMessage rejected = await client.PostAsync(new Uri(second.Address, "v1/chat/completions"), Chat(), Token);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode);
+        Assert.Contains("circuit_open", await rejected.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        Assert.True(rejected.Headers.RetryAfter?.Delta > TimeSpan.FromSeconds(50));
+        Assert.Equal(2, upstream.Model("gpt-4.1").Requests); // the second gateway never called it
     }
 
     private static StringContent Chat() => new("""{"model":"gpt-4.1","messages":[{"role":"user","content":"Hi"}]}""", Encoding.UTF8, "application/json");
@@ -74,42 +63,6 @@ public sealed class RedisFleetTests
         }
 
         return null;
-    }
-
-    private static async Task<bool> Pings(int port)
-    {
-        try
-        {
-            using var tcp = new TcpClient();
-            await tcp.ConnectAsync(IPAddress.Loopback, port, Token);
-            NetworkStream stream = tcp.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), Token);
-            byte[] reply = new byte[7];
-            int read = await stream.ReadAsync(reply, Token);
-            return Encoding.ASCII.GetString(reply, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static Process Start(string file, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        Process process = Process.Start(start)!;
-        process.OutputDataReceived += static (_, _) => { };
-        process.ErrorDataReceived += static (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 
     /// <summary>One gateway process, configured on its command line; its address is read from the banner it prints.</summary>
