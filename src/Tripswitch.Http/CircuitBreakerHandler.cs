@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using Tripswitch.Controller;
 
 namespace Tripswitch.Http;
 
@@ -99,7 +98,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     }
 
     private CancellationTokenSource? StartTimeout(CircuitBreaker breaker)
-        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.Machine.Options.TimeProvider) : null;
+        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.Options.TimeProvider) : null;
 
     /// <summary>
     /// Reports a call that threw. When the handler's own timeout (not the caller) cancelled it, the call counts as a
@@ -175,7 +174,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
 
     private static Func<HttpResponseMessage, TimeSpan?> DefaultRetryAfter(CircuitBreaker breaker)
     {
-        TimeProvider time = breaker.Machine.Options.TimeProvider;
+        TimeProvider time = breaker.Options.TimeProvider;
         return response => RetryAfterParser.Parse(response, time);
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using StackExchange.Redis;
-using Tripswitch.Controller;
+using Tripswitch.Sharing;
 
 namespace Tripswitch.Redis;
 
@@ -13,15 +13,14 @@ namespace Tripswitch.Redis;
 internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 {
     private readonly RedisCircuitSharing _sharing;
-    private readonly CircuitBreaker _breaker;
-    private readonly CircuitStateMachine _machine;
+    private readonly SharedCircuit _circuit;
     private readonly RedisKey[] _keys;
     private readonly ConcurrentQueue<Lease> _leases = new();
     private readonly Lock _applyLock = new();
     private readonly Lock _reportLock = new();
     private long _epoch = -1;
     private long _generation = -1;
-    private SharedState? _latest;
+    private (SharedState State, long Version)? _latest;
     private bool _applying;
     private long _reportedSuccesses;
     private long _reportedFailures;
@@ -31,22 +30,24 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     private int _storeFailing;
     private int _disposed;
 
-    public RedisCircuitCoordinator(RedisCircuitSharing sharing, CircuitBreaker breaker)
+    public RedisCircuitCoordinator(RedisCircuitSharing sharing, SharedCircuit circuit)
     {
         _sharing = sharing;
-        _breaker = breaker;
-        _machine = breaker.Machine;
-        _keys = sharing.KeysFor(breaker.Name);
+        _circuit = circuit;
+        _keys = sharing.KeysFor(circuit.Name);
 
         // Outcomes from before joining are this process's own history, not news for the fleet.
-        Controller.CounterSnapshot counts = _machine.Counts;
+        SharedCircuitCounts counts = _circuit.ReadCounts();
         _reportedSuccesses = counts.Successful;
         _reportedFailures = counts.Failed;
     }
 
-    public string Name => _breaker.Name;
+    public string Name => _circuit.Name;
 
-    private CircuitBreakerOptions Options => _machine.Options;
+    /// <summary>The circuit's version now (a pushed message is compared against what the circuit knows when it arrives).</summary>
+    public long Version => _circuit.Version;
+
+    private CircuitBreakerOptions Options => _circuit.Options;
 
     /// <summary>
     /// Whether this circuit runs on its local rules now: the connection is down, or this circuit's own last script
@@ -94,10 +95,10 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     /// <summary>A lease nobody used for this long is handed back, so an idle process never holds the fleet's probe slot.</summary>
     private TimeSpan MaxLeaseIdle => Options.HalfOpenProbeTimeout / 4;
 
-    public override void OnProbeCompleted(long lease, bool? success)
-        => Send(RedisScripts.Probe, ProbeArgs(lease, success switch { true => 1, false => 0, null => -1 }));
+    public override void OnProbeCompleted(long lease, ProbeOutcome outcome, TimeSpan reopenFor)
+        => Send(RedisScripts.Probe, ProbeArgs(lease, outcome switch { ProbeOutcome.Succeeded => 1, ProbeOutcome.Failed => 0, _ => -1 }));
 
-    public override void OnLocalTrip(TimeSpan openFor, TimeSpan? retryAfterHint)
+    public override void OnLocalTrip(TimeSpan openFor, TimeSpan? retryAfterHint, long version)
     {
         if (IsDegraded)
         {
@@ -105,27 +106,14 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             return;
         }
 
-        // The local open period honours "retry after" hints (this failure's, or an earlier one's): so must the fleet's,
-        // or Redis's answer would also move this process's own deadline back to the plain recovery timeout.
-        TimeSpan period = openFor;
-        if (retryAfterHint is { } hint)
-        {
-            period = TimeSpan.FromTicks(Math.Max(period.Ticks, Math.Min(hint.Ticks, Options.EffectiveMaxRecoveryTimeout.Ticks)));
-        }
-
-        CircuitSummary local = _machine.GetSummary();
-        if (local.State == CircuitState.Open && local.RetryAfter > period)
-        {
-            period = local.RetryAfter;
-        }
-
-        Send(RedisScripts.Trip, [(long)period.TotalMilliseconds]);
+        // openFor is the local open period, hints included: the fleet opens for the same.
+        Send(RedisScripts.Trip, [(long)openFor.TotalMilliseconds]);
     }
 
     public override void OnRetryAfterHint(TimeSpan hint)
-        => Send(RedisScripts.Hint, [(long)Math.Min(hint.TotalMilliseconds, Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds)]);
+        => Send(RedisScripts.Hint, [(long)hint.TotalMilliseconds]);
 
-    public override void OnManualChange(CircuitState state)
+    public override void OnManualChange(CircuitState state, long version)
         => Send(RedisScripts.Set, [state == CircuitState.Isolated ? 3 : 0]);
 
     public void OnTick(bool resync)
@@ -172,9 +160,9 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         // (e.g. the resync whose success ended the outage) must not close the circuit this process tripped.
         if (Volatile.Read(ref _pendingTrip) != 0)
         {
-            if (_machine.RawState == CircuitState.Open)
+            if (_circuit.State == CircuitState.Open)
             {
-                _ = RunAsync(RedisScripts.Trip, [(long)_machine.GetSummary().RetryAfter.TotalMilliseconds], onSuccess: () => Volatile.Write(ref _pendingTrip, 0));
+                _ = RunAsync(RedisScripts.Trip, [(long)_circuit.Breaker.GetSummary().RetryAfter.TotalMilliseconds], onSuccess: () => Volatile.Write(ref _pendingTrip, 0));
             }
             else
             {
@@ -206,7 +194,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             (epoch, generation) = (_epoch, _generation);
         }
 
-        Controller.CounterSnapshot counts = _machine.Counts;
+        SharedCircuitCounts counts = _circuit.ReadCounts();
         long successes, failures;
         lock (_reportLock)
         {
@@ -224,7 +212,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         [
             successes,
             failures,
-            _machine.ConsecutiveFailures,
+            counts.ConsecutiveFailures,
             successes > 0 ? 1 : 0,
             Options.FailureThreshold,
             (long)Options.RecoveryTimeout.TotalMilliseconds,
@@ -235,7 +223,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     }
 
     /// <summary>The outcomes counted up to <paramref name="counts"/> are reported (or belong to a state the fleet left).</summary>
-    private void MarkReported(Controller.CounterSnapshot counts)
+    private void MarkReported(SharedCircuitCounts counts)
     {
         lock (_reportLock)
         {
@@ -259,7 +247,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             (long)Options.HalfOpenProbeTimeout.TotalMilliseconds,
             (long)Options.RecoveryTimeout.TotalMilliseconds,
             Options.RecoveryBackoffMultiplier,
-            (long)Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds,
+            (long)_circuit.MaxOpenPeriod.TotalMilliseconds,
         ];
         _ = RunAsync(RedisScripts.Lease, args, onState: state =>
         {
@@ -277,7 +265,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         Options.SuccessThreshold,
         (long)Options.RecoveryTimeout.TotalMilliseconds,
         Options.RecoveryBackoffMultiplier,
-        (long)Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds,
+        (long)_circuit.MaxOpenPeriod.TotalMilliseconds,
     ];
 
     private void Send(string script, RedisValue[] args) => _ = RunAsync(script, args);
@@ -292,9 +280,11 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
                 return;
             }
 
+            // What the circuit knew when this was sent: the answer must not undo a decision it takes meanwhile.
+            long version = _circuit.Version;
             RedisValue[] values = new RedisValue[args.Length + 3];
             values[0] = _sharing.Channel.ToString();
-            values[1] = _breaker.Name;
+            values[1] = _circuit.Name;
             values[2] = (long)_sharing.Options.KeyExpiry.TotalMilliseconds;
             args.CopyTo(values, 3);
             RedisResult result = await _sharing.Database.ScriptEvaluateAsync(script, _keys, values).ConfigureAwait(false);
@@ -307,7 +297,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
             onSuccess?.Invoke();
             onState?.Invoke(state);
-            Apply(state);
+            Apply(state, version);
         }
 #pragma warning disable CA1031 // No store failure (connection, timeout, garbage, a bug in a reply) may reach a caller.
         catch (Exception ex)
@@ -338,8 +328,11 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         return new SharedState((long)result[0], (long)result[1], (CircuitState)state, Math.Max(0, (long)result[3]), (long)result[4]);
     }
 
-    /// <summary>Makes the local state follow the fleet's when the fleet's is newer than the last one applied.</summary>
-    public void Apply(SharedState state)
+    /// <summary>
+    /// Makes the local state follow the fleet's when the fleet's is newer than the last one applied, and the circuit
+    /// made no decision of its own since <paramref name="version"/> (when the read was sent, or the message arrived).
+    /// </summary>
+    public void Apply(SharedState state, long version)
     {
         lock (_applyLock)
         {
@@ -350,7 +343,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
             _epoch = state.Epoch;
             _generation = state.Generation;
-            _latest = state;
+            _latest = (state, version);
             if (_applying)
             {
                 return; // the thread applying now applies this one next: the newest state is always applied last
@@ -363,7 +356,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         // state arrived meanwhile.
         while (true)
         {
-            SharedState next;
+            (SharedState State, long Version) next;
             lock (_applyLock)
             {
                 if (_latest is not { } latest)
@@ -376,16 +369,16 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
                 _latest = null;
             }
 
-            ApplyNow(next);
+            ApplyNow(next.State, next.Version);
         }
     }
 
-    private void ApplyNow(SharedState state)
+    private void ApplyNow(SharedState state, long version)
     {
         // The fleet moved on: the outcomes seen so far belong to the state it left and are never reported.
-        MarkReported(_machine.Counts);
+        MarkReported(_circuit.ReadCounts());
 
-        CircuitState local = _machine.RawState;
+        CircuitState local = _circuit.State;
         if (state.State == local && state.State != CircuitState.Open)
         {
             return;
@@ -397,7 +390,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             return;
         }
 
-        _machine.ApplyRemote(state.State, TimeSpan.FromMilliseconds(state.RemainingMs));
+        _circuit.ApplyRemote(state.State, TimeSpan.FromMilliseconds(state.RemainingMs), version);
     }
 
     public void Dispose()

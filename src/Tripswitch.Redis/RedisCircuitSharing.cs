@@ -4,6 +4,8 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
+using Tripswitch.Sharing;
+using Tripswitch.Telemetry;
 
 namespace Tripswitch.Redis;
 
@@ -27,7 +29,7 @@ namespace Tripswitch.Redis;
 /// </remarks>
 public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
 {
-    private static readonly Counter<long> s_errors = TripswitchTelemetry.Meter.CreateCounter<long>(
+    private static readonly Counter<long> s_errors = TripswitchMetrics.Meter.CreateCounter<long>(
         "tripswitch.redis.errors", unit: "{error}", description: "Failed operations on the shared circuit store (the circuits fell back to their local rules).");
 
     private readonly CircuitBreakerRegistry _registry;
@@ -140,10 +142,10 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
         }
     }
 
-    private RedisCircuitCoordinator Join(CircuitBreaker breaker)
+    private RedisCircuitCoordinator Join(SharedCircuit circuit)
     {
-        var coordinator = new RedisCircuitCoordinator(this, breaker);
-        _circuits[breaker.Name] = coordinator;
+        var coordinator = new RedisCircuitCoordinator(this, circuit);
+        _circuits[circuit.Name] = coordinator;
         coordinator.Resync();
         return coordinator;
     }
@@ -206,7 +208,7 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
             && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out long remaining)
             && _circuits.TryGetValue(parts[4], out RedisCircuitCoordinator? circuit))
         {
-            circuit.Apply(new SharedState(epoch, generation, (CircuitState)state, remaining, 0));
+            circuit.Apply(new SharedState(epoch, generation, (CircuitState)state, remaining, 0), circuit.Version);
         }
     }
 
