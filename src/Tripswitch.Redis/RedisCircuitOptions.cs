@@ -11,7 +11,7 @@ public sealed class RedisCircuitOptions
     /// <value>Defaults to 50 milliseconds. Valid range: 1 millisecond to 10 seconds.</value>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>How often each instance re-reads every circuit's shared state, the safety net for missed pub/sub messages.</summary>
+    /// <summary>How often each instance re-reads circuits' shared state (up to 1,000 circuits each time, in turn), the safety net for missed pub/sub messages.</summary>
     /// <value>Defaults to 1 second. Valid range: 10 milliseconds to 10 minutes.</value>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(1);
 
