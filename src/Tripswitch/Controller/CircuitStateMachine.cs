@@ -273,7 +273,7 @@ internal sealed class CircuitStateMachine
     private CircuitPermit ClosedPermit(long word)
     {
         CallCounters.Slot slot = _counters.Current;
-        CallCounters.Increment(ref slot.Started);
+        slot.Increment(ref slot.Started);
         return new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot), slot);
     }
 
@@ -401,7 +401,7 @@ internal sealed class CircuitStateMachine
 
             if (granted)
             {
-                CallCounters.Increment(ref slot.Started);
+                slot.Increment(ref slot.Started);
                 permit = new CircuitPermit(this, generation, probeId, StartTimestamp(slot), slot);
                 return true;
             }
@@ -409,8 +409,8 @@ internal sealed class CircuitStateMachine
             if (shadow)
             {
                 // Shadow mode: the call would have been rejected; it runs, and only the metrics see it.
-                CallCounters.Increment(ref slot.ShadowRejected);
-                CallCounters.Increment(ref slot.Started);
+                slot.Increment(ref slot.ShadowRejected);
+                slot.Increment(ref slot.Started);
                 permit = new CircuitPermit(this, generation, ShadowPermit, StartTimestamp(slot), slot);
                 rejection = default;
                 return true;
@@ -468,7 +468,7 @@ internal sealed class CircuitStateMachine
 
     private bool Reject(CallCounters.Slot slot, CircuitRejection reason, out CircuitPermit permit, out CircuitRejection rejection)
     {
-        CallCounters.Increment(ref slot.Rejected);
+        slot.Increment(ref slot.Rejected);
         TripswitchTelemetry.OnRejected(this, reason);
         _rejected?.Invoke(reason);
         permit = default;
@@ -483,7 +483,8 @@ internal sealed class CircuitStateMachine
         // one read of the failure word (a write only when there is a count to reset).
         if ((permit.ProbeId | permit.StartTimestamp) == 0 && _windowRule is null)
         {
-            CallCounters.Increment(ref _counters.Current.Successful);
+            CallCounters.Slot slot = _counters.Current;
+            slot.Increment(ref slot.Successful);
             ResetConsecutive(permit.Generation);
             return;
         }
@@ -500,7 +501,7 @@ internal sealed class CircuitStateMachine
     {
         if ((permit.ProbeId | permit.StartTimestamp) == 0 && _windowRule is null && permit.Slot is { } slot)
         {
-            CallCounters.Increment(ref slot.Successful);
+            slot.Increment(ref slot.Successful);
             ResetConsecutive(permit.Generation);
             return;
         }
@@ -551,10 +552,10 @@ internal sealed class CircuitStateMachine
             return;
         }
 
-        CallCounters.Increment(ref slot.Successful);
+        slot.Increment(ref slot.Successful);
         if (slow)
         {
-            CallCounters.Increment(ref slot.Slow);
+            slot.Increment(ref slot.Slow);
         }
 
         if (permit.ProbeId != 0)
@@ -600,10 +601,10 @@ internal sealed class CircuitStateMachine
 
     private void OnFailureCore(in CircuitPermit permit, CallCounters.Slot slot, Exception? exception, TimeSpan? hint, bool slow)
     {
-        CallCounters.Increment(ref slot.Failed);
+        slot.Increment(ref slot.Failed);
         if (slow)
         {
-            CallCounters.Increment(ref slot.Slow);
+            slot.Increment(ref slot.Slow);
         }
 
         if (permit.ProbeId == ShadowPermit)
@@ -683,7 +684,8 @@ internal sealed class CircuitStateMachine
             return;
         }
 
-        CallCounters.Increment(ref _counters.Current.Ignored);
+        CallCounters.Slot counters = _counters.Current;
+        counters.Increment(ref counters.Ignored);
         if (permit.ProbeId > 0)
         {
             long lease = 0;

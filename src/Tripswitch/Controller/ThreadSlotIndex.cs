@@ -3,8 +3,9 @@ using System.Runtime.CompilerServices;
 namespace Tripswitch.Controller;
 
 /// <summary>
-/// Gives every live thread a small dense index (0, 1, 2, …), so per-thread counters can live in arrays. The index
-/// of a thread that ended is handed to the next new thread, so indices stay as few as the threads alive at once.
+/// Gives every live thread a small dense index (0, 1, 2, …): the identity of the owner of a counter slot, and where
+/// in a circuit's slot array that slot sits. The index of a thread that ended is handed to the next new thread (which
+/// then continues the ended thread's slots), so indices stay as few as the threads alive at once.
 /// </summary>
 internal static class ThreadSlotIndex
 {

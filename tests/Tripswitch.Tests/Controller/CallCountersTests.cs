@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Tripswitch.Controller;
 using Xunit;
 
@@ -5,6 +6,8 @@ namespace Tripswitch.Tests.Controller;
 
 public class CallCountersTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public void Read_NewCounters_AllZero()
     {
@@ -20,15 +23,15 @@ public class CallCountersTests
         var counters = new CallCounters();
         for (int i = 0; i < 10; i++)
         {
-            CallCounters.Increment(ref counters.Current.Started);
+            Add(counters, static s => ref s.Started);
         }
 
-        CallCounters.Increment(ref counters.Current.Successful);
-        CallCounters.Increment(ref counters.Current.Successful);
-        CallCounters.Increment(ref counters.Current.Failed);
-        CallCounters.Increment(ref counters.Current.Ignored);
-        CallCounters.Increment(ref counters.Current.Rejected);
-        CallCounters.Increment(ref counters.Current.Rejected);
+        Add(counters, static s => ref s.Successful);
+        Add(counters, static s => ref s.Successful);
+        Add(counters, static s => ref s.Failed);
+        Add(counters, static s => ref s.Ignored);
+        Add(counters, static s => ref s.Rejected);
+        Add(counters, static s => ref s.Rejected);
 
         CounterSnapshot snapshot = counters.Read();
         Assert.Equal(new CounterSnapshot(10, 2, 1, 1, 2, 0, 0), snapshot);
@@ -36,83 +39,315 @@ public class CallCountersTests
     }
 
     [Fact]
-    public void Current_SameThread_SameSlot_OtherThread_OtherSlot()
+    public void Current_ColdCircuitCalledByManyThreads_OneSharedSlotOnly()
     {
         var counters = new CallCounters();
-        CallCounters.Slot mine = counters.Current;
-        CallCounters.Slot? theirs = null;
-        var thread = new Thread(() => theirs = counters.Current);
-        thread.Start();
-        thread.Join();
+        RunThreads(64, _ => Add(counters, static s => ref s.Started));
 
+        Assert.Equal(1, counters.SlotCount);
+        Assert.Equal(0, counters.Current.Owner);
+        Assert.Equal(64, counters.Read().Started);
+    }
+
+    [Fact]
+    public void Current_HotCircuit_ThisThreadGetsAnOwnedSlotAndKeepsIt()
+    {
+        var counters = new CallCounters();
+        MakeHot(counters);
+
+        CallCounters.Slot mine = counters.Current;
+
+        Assert.NotEqual(0, mine.Owner);
         Assert.Same(mine, counters.Current);
-        Assert.NotNull(theirs);
-        Assert.NotSame(mine, theirs);
+    }
+
+    [Fact]
+    public void Current_HotCircuitCalledByMoreThreadsThanCores_AtMostOneOwnedSlotPerCore()
+    {
+        var counters = new CallCounters();
+        MakeHot(counters);
+
+        RunThreads(4 * Environment.ProcessorCount + 8, _ =>
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                Add(counters, static s => ref s.Successful);
+            }
+        });
+
+        Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+        Assert.Equal(CallCounters.HotThreshold + ((4 * Environment.ProcessorCount + 8) * 100), counters.Read().Successful);
     }
 
     [Fact]
     public void Read_ThreadsThatEnded_KeepTheirCounts()
     {
         var counters = new CallCounters();
+        MakeHot(counters);
         for (int t = 0; t < 50; t++)
         {
-            var thread = new Thread(() => CallCounters.Increment(ref counters.Current.Successful));
+            var thread = new Thread(() => Add(counters, static s => ref s.Successful));
             thread.Start();
             thread.Join();
         }
 
         GC.Collect();
-        GC.WaitForPendingFinalizers(); // ended threads hand their index to new ones; the counts stay in the slots
-        var last = new Thread(() => CallCounters.Increment(ref counters.Current.Successful));
+        GC.WaitForPendingFinalizers(); // ended threads hand their index (and so their owned slot) to new ones
+        var last = new Thread(() => Add(counters, static s => ref s.Successful));
         last.Start();
         last.Join();
 
-        Assert.Equal(51, counters.Read().Successful);
+        Assert.Equal(CallCounters.HotThreshold + 51, counters.Read().Successful);
+    }
+
+    /// <summary>
+    /// Many rounds of fresh counters, each raced through the cold-to-hot switch by more threads than cores. Half the
+    /// calls report their outcome on another thread than the one that started them (as an async continuation does),
+    /// so starts and outcomes land in different slots. A reader checks while they run that no count ever goes down and
+    /// in-flight is never negative; at the end every sum is exactly what was reported.
+    /// </summary>
+    [Fact]
+    public void Read_ThreadsRacingThroughTheHotSwitchWithOutcomesOnOtherThreads_ExactAndInFlightNeverNegative()
+    {
+        const int Rounds = 40;
+        int writers = Math.Max(4, 2 * Environment.ProcessorCount);
+        int perThread = (int)(3 * CallCounters.HotThreshold / writers) + 500;
+
+        for (int round = 0; round < Rounds; round++)
+        {
+            var counters = new CallCounters();
+            var handoff = new BlockingCollection<int>();
+            var problems = new ConcurrentQueue<string>();
+            using var done = new CancellationTokenSource();
+            var reader = new Thread(() => WatchCounters(counters, problems, done.Token)) { IsBackground = true };
+            var finisher = new Thread(() =>
+            {
+                // Completes the handed-off calls: their starts were counted in the starting threads' slots.
+                foreach (int kind in handoff.GetConsumingEnumerable(Ct))
+                {
+                    AddOutcome(counters, kind);
+                }
+            }) { IsBackground = true };
+            reader.Start();
+            finisher.Start();
+
+            RunThreads(writers, t =>
+            {
+                for (int i = 0; i < perThread; i++)
+                {
+                    Add(counters, static s => ref s.Started);
+                    int kind = (i + t) % 3;
+                    if (i % 2 == 0)
+                    {
+                        handoff.Add(kind, Ct);
+                    }
+                    else
+                    {
+                        AddOutcome(counters, kind);
+                    }
+
+                    if (i % 8 == 0)
+                    {
+                        Add(counters, static s => ref s.Rejected);
+                    }
+                }
+            });
+            handoff.CompleteAdding();
+            finisher.Join();
+            done.Cancel();
+            reader.Join();
+            handoff.Dispose();
+
+            Assert.Empty(problems);
+            CounterSnapshot snapshot = counters.Read();
+            long ExpectedOf(int kind) => Enumerable.Range(0, writers).Sum(t => Enumerable.Range(0, perThread).LongCount(i => (i + t) % 3 == kind));
+            Assert.Equal((long)writers * perThread, snapshot.Started);
+            Assert.Equal(ExpectedOf(0), snapshot.Successful);
+            Assert.Equal(ExpectedOf(1), snapshot.Failed);
+            Assert.Equal(ExpectedOf(2), snapshot.Ignored);
+            Assert.Equal(writers * ((perThread + 7) / 8), snapshot.Rejected);
+            Assert.Equal(0, snapshot.InFlight);
+            Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+        }
     }
 
     [Fact]
-    public void Read_FourThreadsIncrementingTogether_NoCountIsLost()
+    public void ReadWindow_ThreadsRacingThroughTheHotSwitch_SumsExact()
     {
-        const int Threads = 4;
-        const int PerThread = 250_000;
-        var counters = new CallCounters();
-        using var start = new ManualResetEventSlim();
-        var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        const int Rounds = 20;
+        int writers = Math.Max(4, 2 * Environment.ProcessorCount);
+        int perThread = (int)(2 * CallCounters.HotThreshold / writers) + 300;
+        for (int round = 0; round < Rounds; round++)
         {
-            start.Wait(TestContext.Current.CancellationToken);
-            for (int i = 0; i < PerThread; i++)
+            var counters = new CallCounters();
+            RunThreads(writers, t =>
             {
-                CallCounters.Increment(ref counters.Current.Started);
-                switch ((i + t) % 3)
+                for (int i = 0; i < perThread; i++)
                 {
-                    case 0:
-                        CallCounters.Increment(ref counters.Current.Successful);
-                        break;
-                    case 1:
-                        CallCounters.Increment(ref counters.Current.Failed);
-                        break;
-                    default:
-                        CallCounters.Increment(ref counters.Current.Ignored);
-                        break;
-                }
+                    Add(counters, static s => ref s.Started); // makes the circuit hot part-way through
+                    Add(counters, static s => ref s.WindowTotal);
+                    if ((i + t) % 4 == 0)
+                    {
+                        Add(counters, static s => ref s.WindowFailures);
+                    }
 
-                if ((i & 7) == 0)
-                {
-                    CallCounters.Increment(ref counters.Current.Rejected);
+                    if ((i + t) % 5 == 0)
+                    {
+                        Add(counters, static s => ref s.WindowSlow);
+                    }
                 }
+            });
+
+            WindowCounts window = counters.ReadWindow();
+            Assert.Equal((long)writers * perThread, window.Total);
+            Assert.Equal(Enumerable.Range(0, writers).Sum(t => Enumerable.Range(0, perThread).LongCount(i => (i + t) % 4 == 0)), window.Failures);
+            Assert.Equal(Enumerable.Range(0, writers).Sum(t => Enumerable.Range(0, perThread).LongCount(i => (i + t) % 5 == 0)), window.Slow);
+        }
+    }
+
+    /// <summary>
+    /// The same race through a real breaker: threads acquire permits, report half of them themselves and hand the
+    /// other half to a thread that reports them (as an async continuation on another thread does), for many rounds of
+    /// a fresh breaker (each crosses the cold-to-hot switch). Failures never reach the threshold (every thread's
+    /// successes reset the count), so every call is let through; the summary must match what was reported exactly.
+    /// </summary>
+    [Fact]
+    public void Breaker_PermitsReportedOnOtherThreadsAcrossTheHotSwitch_SummaryExact()
+    {
+        const int Rounds = 20;
+        int callers = Math.Max(4, 2 * Environment.ProcessorCount);
+        int perThread = (int)(2 * CallCounters.HotThreshold / callers) + 200;
+        for (int round = 0; round < Rounds; round++)
+        {
+            var breaker = new CircuitBreaker(new CircuitBreakerOptions { Name = "race", FailureThreshold = 1_000_000 });
+            var handoff = new BlockingCollection<(CircuitPermit Permit, bool Fail)>();
+            var finisher = new Thread(() =>
+            {
+                foreach ((CircuitPermit permit, bool fail) in handoff.GetConsumingEnumerable(Ct))
+                {
+                    Report(permit, fail);
+                }
+            }) { IsBackground = true };
+            finisher.Start();
+
+            RunThreads(callers, t =>
+            {
+                for (int i = 0; i < perThread; i++)
+                {
+                    CircuitPermit permit = breaker.AcquirePermit();
+                    bool fail = (i + t) % 4 == 0;
+                    if (i % 2 == 0)
+                    {
+                        handoff.Add((permit, fail), Ct);
+                    }
+                    else
+                    {
+                        Report(permit, fail);
+                    }
+                }
+            });
+            handoff.CompleteAdding();
+            finisher.Join();
+            handoff.Dispose();
+
+            CircuitSummary summary = breaker.GetSummary();
+            long failures = Enumerable.Range(0, callers).Sum(t => Enumerable.Range(0, perThread).LongCount(i => (i + t) % 4 == 0));
+            Assert.Equal(CircuitState.Closed, summary.State);
+            Assert.Equal((long)callers * perThread, summary.TotalCalls);
+            Assert.Equal(failures, summary.Failed);
+            Assert.Equal(((long)callers * perThread) - failures, summary.Successful);
+            Assert.Equal(0, breaker.Machine.Counts.InFlight);
+        }
+
+        static void Report(CircuitPermit permit, bool fail)
+        {
+            if (fail)
+            {
+                permit.RecordFailure();
             }
-        })).ToList();
+            else
+            {
+                permit.RecordSuccess();
+            }
+        }
+    }
+
+    private delegate ref long Field(CallCounters.Slot slot);
+
+    private static void Add(CallCounters counters, Field field)
+    {
+        CallCounters.Slot slot = counters.Current;
+        slot.Increment(ref field(slot));
+    }
+
+    private static void AddOutcome(CallCounters counters, int kind)
+    {
+        switch (kind)
+        {
+            case 0:
+                Add(counters, static s => ref s.Successful);
+                break;
+            case 1:
+                Add(counters, static s => ref s.Failed);
+                break;
+            default:
+                Add(counters, static s => ref s.Ignored);
+                break;
+        }
+    }
+
+    private static void MakeHot(CallCounters counters)
+    {
+        for (long i = 0; i < CallCounters.HotThreshold; i++)
+        {
+            Add(counters, static s => ref s.Started);
+            Add(counters, static s => ref s.Successful);
+        }
+    }
+
+    private static void WatchCounters(CallCounters counters, ConcurrentQueue<string> problems, CancellationToken done)
+    {
+        CounterSnapshot last = default;
+        while (!done.IsCancellationRequested)
+        {
+            CounterSnapshot now = counters.Read();
+            if (now.InFlight < 0)
+            {
+                problems.Enqueue($"in flight {now.InFlight} in {now}");
+            }
+
+            if (now.Started < last.Started || now.Successful < last.Successful || now.Failed < last.Failed
+                || now.Ignored < last.Ignored || now.Rejected < last.Rejected)
+            {
+                problems.Enqueue($"a count went down: {last} then {now}");
+            }
+
+            last = now;
+        }
+    }
+
+    private static void RunThreads(int count, Action<int> body)
+    {
+        var failures = new ConcurrentQueue<Exception>();
+        using var start = new ManualResetEventSlim();
+        var threads = Enumerable.Range(0, count).Select(i => new Thread(() =>
+        {
+            try
+            {
+                start.Wait(Ct);
+                body(i);
+            }
+            catch (Exception ex)
+            {
+                failures.Enqueue(ex);
+            }
+        })
+        {
+            IsBackground = true,
+        }).ToList();
         threads.ForEach(t => t.Start());
         start.Set();
         threads.ForEach(t => t.Join());
-
-        CounterSnapshot snapshot = counters.Read();
-        long ExpectedPerKind(int kind) => Enumerable.Range(0, Threads).Sum(t => Enumerable.Range(0, PerThread).LongCount(i => (i + t) % 3 == kind));
-        Assert.Equal((long)Threads * PerThread, snapshot.Started);
-        Assert.Equal(ExpectedPerKind(0), snapshot.Successful);
-        Assert.Equal(ExpectedPerKind(1), snapshot.Failed);
-        Assert.Equal(ExpectedPerKind(2), snapshot.Ignored);
-        Assert.Equal(Threads * ((PerThread + 7) / 8), snapshot.Rejected);
-        Assert.Equal(0, snapshot.InFlight);
+        Assert.Empty(failures);
     }
 }
