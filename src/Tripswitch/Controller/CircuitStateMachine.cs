@@ -90,6 +90,7 @@ internal sealed class CircuitStateMachine
         _options = options;
         _time = options.TimeProvider;
         _notify = notify;
+        Telemetry = TripswitchInstruments.For(options.MeterFactory);
         _probeIds = new long[options.HalfOpenMaxCalls];
         _probeStarts = new long[options.HalfOpenMaxCalls];
         _probeLeases = new long[options.HalfOpenMaxCalls];
@@ -102,6 +103,9 @@ internal sealed class CircuitStateMachine
 
         TripswitchTelemetry.Register(this);
     }
+
+    /// <summary>The instruments this circuit reports to (its options' meter factory's, or the process-wide ones).</summary>
+    internal TripswitchInstruments Telemetry { get; }
 
     private void ApplyOptions(CircuitBreakerOptions options)
     {
@@ -298,7 +302,7 @@ internal sealed class CircuitStateMachine
 
         // With a listener on the duration histogram, time one call in N per thread: timing every call would cost two
         // clock reads, many times the rest of the hot path.
-        if (TripswitchTelemetry.CallDuration.Enabled && --slot.DurationSampleCountdown < 0)
+        if (Telemetry.CallDuration.Enabled && --slot.DurationSampleCountdown < 0)
         {
             slot.DurationSampleCountdown = CircuitBreakerDefaults.DurationSampleInterval - 1;
             return _time.GetTimestamp();
@@ -595,7 +599,7 @@ internal sealed class CircuitStateMachine
         }
 
         CallCounters.Slot slot = _counters.Current;
-        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, success: false);
+        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, success: false, exception);
         OnFailureCore(permit, slot, exception, hint, slow);
     }
 
@@ -739,14 +743,25 @@ internal sealed class CircuitStateMachine
         }
     }
 
-    private bool IsSlow(in CircuitPermit permit, bool success)
+    private bool IsSlow(in CircuitPermit permit, bool success, Exception? exception = null)
     {
         long elapsed = _time.GetTimestamp() - permit.StartTimestamp;
         bool slow = elapsed > _slowTicks;
 
         // A slow success that counts as a failure is recorded as what it counted as.
-        string outcome = success && !(slow && _slowIsFailure) ? TripswitchTelemetry.OutcomeSuccess : TripswitchTelemetry.OutcomeFailure;
-        TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, outcome);
+        if (!success)
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeFailure, TripswitchTelemetry.ErrorType(exception));
+        }
+        else if (slow && _slowIsFailure)
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeFailure, TripswitchTelemetry.ErrorTypeSlowCall);
+        }
+        else
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeSuccess);
+        }
+
         return slow;
     }
 
