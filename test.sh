@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the integration tests use: "command:package".
-prerequisites=("redis-server:redis-server" "chromium:chromium")
+prerequisites=("redis-server:redis-server" "redis-cli:redis-tools" "chromium:chromium")
 
 missing=()
 for item in "${prerequisites[@]}"; do

@@ -28,6 +28,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     private int _reportInFlight;
     private int _leaseRequestInFlight;
     private int _pendingTrip;
+    private int _storeFailing;
     private int _disposed;
 
     public RedisCircuitCoordinator(RedisCircuitSharing sharing, CircuitBreaker breaker)
@@ -47,10 +48,17 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
     private CircuitBreakerOptions Options => _machine.Options;
 
+    /// <summary>
+    /// Whether this circuit runs on its local rules now: the connection is down, or this circuit's own last script
+    /// failed. On Redis Cluster one master can be unreachable while the others answer: the circuits in its slots must
+    /// not wait for leases or trips that never come, however well the other circuits' scripts go.
+    /// </summary>
+    private bool IsDegraded => _sharing.IsDegraded || Volatile.Read(ref _storeFailing) != 0;
+
     public override bool TryTakeProbeLease(out long lease)
     {
         lease = 0;
-        if (_sharing.IsDegraded)
+        if (IsDegraded)
         {
             return true; // the store is down: the local rules decide alone
         }
@@ -91,7 +99,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 
     public override void OnLocalTrip(TimeSpan openFor, TimeSpan? retryAfterHint)
     {
-        if (_sharing.IsDegraded)
+        if (IsDegraded)
         {
             Volatile.Write(ref _pendingTrip, 1); // tell the fleet when the store answers again
             return;
@@ -292,6 +300,11 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             RedisResult result = await _sharing.Database.ScriptEvaluateAsync(script, _keys, values).ConfigureAwait(false);
             SharedState state = Parse(result);
             _sharing.OnSucceeded();
+            if (Interlocked.Exchange(ref _storeFailing, 0) != 0)
+            {
+                OnStoreRecovered(); // this circuit's master answers again (the connection as a whole may never have failed)
+            }
+
             onSuccess?.Invoke();
             onState?.Invoke(state);
             Apply(state);
@@ -300,6 +313,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            Volatile.Write(ref _storeFailing, 1);
             _sharing.OnFailed(ex);
         }
         finally

@@ -48,7 +48,7 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
         _ownsConnection = ownsConnection;
         _logger = logger ?? NullLogger.Instance;
         Options = options;
-        Channel = RedisChannel.Literal(options.KeyPrefix + "events");
+        Channel = RedisChannel.Literal(RedisKeyLayout.Channel(options.KeyPrefix));
         Database = redis.GetDatabase();
         Time = options.TimeProvider;
         _resyncEveryTicks = Math.Max(1, (long)(options.ResyncInterval / options.ReportInterval));
@@ -150,7 +150,7 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
 
     internal void Leave(RedisCircuitCoordinator coordinator) => _circuits.TryRemove(new KeyValuePair<string, RedisCircuitCoordinator>(coordinator.Name, coordinator));
 
-    internal RedisKey[] KeysFor(string name) => [Options.KeyPrefix + "c:" + name, Options.KeyPrefix + "c:" + name + ":leases"];
+    internal RedisKey[] KeysFor(string name) => [RedisKeyLayout.Hash(Options.KeyPrefix, name), RedisKeyLayout.Leases(Options.KeyPrefix, name)];
 
     internal void OnSucceeded()
     {

@@ -156,9 +156,8 @@ public sealed class CircuitBreakerHandlerTests
     public async Task ConnectionRefused_IsAFailure()
     {
         // A socket bound to a loopback port but not listening: connecting to it is refused at once.
-        using var bound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        bound.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var address = new Uri($"http://127.0.0.1:{((IPEndPoint)bound.LocalEndPoint!).Port}/");
+        (Socket bound, Uri address) = Loopback.RefusingPort();
+        using Socket refusing = bound;
         using var client = new BreakerClient(_time);
 
         HttpRequestException refused = await Assert.ThrowsAsync<HttpRequestException>(

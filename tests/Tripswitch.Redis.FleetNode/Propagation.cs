@@ -99,7 +99,7 @@ internal static class Propagation
         CircuitBreaker breakerA = registryA.Get(Name);
         CircuitBreaker breakerB = registryB.Get(Name);
         IDatabase db = admin.GetDatabase();
-        RedisKey hash = prefix + "c:" + Name;
+        RedisKey hash = prefix + "{c:" + Name + "}"; // the layout of Tripswitch.Redis (RedisKeyLayout.Hash)
 
         await WaitAsync(async () => await SubscribersAsync(db, prefix + "events") == 2, "both instances subscribed");
 

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Tripswitch.Redis.Tests;
 
-/// <summary>Keys live under the configurable prefix ("{prefix}c:{name}", "{prefix}c:{name}:leases", channel "{prefix}events") and expire.</summary>
+/// <summary>Keys live under the configurable prefix (<c>prefix{c:name}</c>, <c>prefix{c:name}:leases</c>, channel <c>prefix + "events"</c>) and expire.</summary>
 public sealed class KeyLayoutTests(SharedRedis redis)
 {
     private static readonly CircuitBreakerOptions Options = new()

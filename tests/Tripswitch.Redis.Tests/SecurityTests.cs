@@ -41,7 +41,7 @@ public sealed class SecurityTests
         Task<long> bOpened = Wait.ForState(bBreaker, CircuitState.Open);
         aBreaker.Fail(2);
         await bOpened.Within(Wait.Long, "the trip reaches B");
-        Assert.Equal("1", (string?)await admin.GetDatabase().HashGetAsync(options.KeyPrefix + "c:secured", "st"));
+        Assert.Equal("1", (string?)await admin.GetDatabase().HashGetAsync(RedisKeyLayout.Hash(options.KeyPrefix, "secured"), "st"));
         Assert.False(a.IsDegraded || b.IsDegraded);
     }
 
@@ -101,7 +101,7 @@ public sealed class SecurityTests
             Task<long> bOpened = Wait.ForState(bBreaker, CircuitState.Open);
             aBreaker.Fail(2);
             await bOpened.Within(Wait.Long, "the trip reaches B over TLS");
-            Assert.Equal("1", (string?)await admin.HashGetAsync(options.KeyPrefix + "c:tls", "st"));
+            Assert.Equal("1", (string?)await admin.HashGetAsync(RedisKeyLayout.Hash(options.KeyPrefix, "tls"), "st"));
             Assert.False(a.IsDegraded || b.IsDegraded);
 
             // The certificate really is checked: a connection string alone cannot trust a self-signed certificate,

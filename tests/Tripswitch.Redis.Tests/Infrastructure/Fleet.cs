@@ -51,16 +51,17 @@ internal sealed class Fleet : IAsyncDisposable
 {
     private readonly List<Node> _nodes;
 
-    private Fleet(RedisServer server, IDatabase admin, string prefix, RedisCircuitOptions options, List<Node> nodes)
+    private Fleet(string configuration, IDatabase admin, string prefix, RedisCircuitOptions options, List<Node> nodes)
     {
-        Server = server;
+        Configuration = configuration;
         Admin = admin;
         Prefix = prefix;
         Options = options;
         _nodes = nodes;
     }
 
-    public RedisServer Server { get; }
+    /// <summary>The StackExchange.Redis configuration every instance connects with (one server, or a cluster's masters).</summary>
+    public string Configuration { get; }
 
     public IDatabase Admin { get; }
 
@@ -81,11 +82,15 @@ internal sealed class Fleet : IAsyncDisposable
     /// Starts <paramref name="size"/> instances whose registries use <paramref name="defaults"/>, each attached through its
     /// own connection, and waits until all of them listen to the fleet's channel.
     /// </summary>
-    public static async Task<Fleet> StartAsync(RedisServer server, IDatabase admin, int size, CircuitBreakerOptions defaults, Action<RedisCircuitOptions>? configure = null)
+    public static Task<Fleet> StartAsync(RedisServer server, IDatabase admin, int size, CircuitBreakerOptions defaults, Action<RedisCircuitOptions>? configure = null)
+        => StartAsync(server.Configuration, admin, size, defaults, configure);
+
+    /// <summary>The same on any Redis deployment (e.g. a <see cref="RedisCluster"/>'s configuration).</summary>
+    public static async Task<Fleet> StartAsync(string configuration, IDatabase admin, int size, CircuitBreakerOptions defaults, Action<RedisCircuitOptions>? configure = null)
     {
         var options = new RedisCircuitOptions { KeyPrefix = UniquePrefix() };
         configure?.Invoke(options);
-        var fleet = new Fleet(server, admin, options.KeyPrefix, options, []);
+        var fleet = new Fleet(configuration, admin, options.KeyPrefix, options, []);
         for (int i = 0; i < size; i++)
         {
             await fleet.AddAsync(new CircuitBreakerRegistry(defaults));
@@ -97,17 +102,24 @@ internal sealed class Fleet : IAsyncDisposable
     /// <summary>Adds an instance (e.g. a late joiner, or one with other options) and waits until it listens to the channel.</summary>
     public async Task<Node> AddAsync(CircuitBreakerRegistry registry)
     {
-        Node node = await Node.StartAsync(Server.Configuration, registry, Options);
+        Node node = await Node.StartAsync(Configuration, registry, Options);
         _nodes.Add(node);
         int expected = _nodes.Count;
         await Wait.Eventually(async () => await Subscribers() >= expected, Wait.Long, $"{expected} instances subscribed to {Channel}");
         return node;
     }
 
+    /// <summary>How many connections subscribe to the fleet's channel, summed over every server (a cluster's masters each count their own).</summary>
     public async Task<long> Subscribers()
     {
-        RedisResult result = await Admin.ExecuteAsync("PUBSUB", "NUMSUB", Channel);
-        return (long)result[1];
+        long total = 0;
+        foreach (IServer server in Admin.Multiplexer.GetServers().Where(static server => server.IsConnected && !server.IsReplica))
+        {
+            RedisResult result = await server.ExecuteAsync("PUBSUB", "NUMSUB", Channel);
+            total += (long)result[1];
+        }
+
+        return total;
     }
 
     /// <summary>Every instance's breaker for <paramref name="circuit"/>, once each has read the circuit's shared state.</summary>
@@ -119,9 +131,9 @@ internal sealed class Fleet : IAsyncDisposable
         return breakers;
     }
 
-    public string HashKey(string circuit) => Prefix + "c:" + circuit;
+    public string HashKey(string circuit) => RedisKeyLayout.Hash(Prefix, circuit);
 
-    public string LeasesKey(string circuit) => Prefix + "c:" + circuit + ":leases";
+    public string LeasesKey(string circuit) => RedisKeyLayout.Leases(Prefix, circuit);
 
     /// <summary>A field of the circuit's hash as a number (null when missing).</summary>
     public async Task<long?> Field(string circuit, string field)

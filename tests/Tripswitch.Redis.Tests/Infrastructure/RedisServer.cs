@@ -16,6 +16,9 @@ internal sealed record RedisServerOptions
 
     /// <summary>Serve TLS only (<c>--port 0 --tls-port N</c>) with this certificate and key (PEM files).</summary>
     public (string Certificate, string Key)? Tls { get; init; }
+
+    /// <summary>More arguments for redis-server (e.g. the cluster settings of <see cref="RedisCluster"/>).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
 }
 
 /// <summary>
@@ -110,11 +113,14 @@ internal sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>A server on a free port that is not started yet (nothing listens there until <see cref="StartAsync()"/>).</summary>
-    public static RedisServer Create(RedisServerOptions? options = null)
+    public static RedisServer Create(RedisServerOptions? options = null, int? port = null)
     {
         RequireInstalled();
-        return new RedisServer(options ?? new RedisServerOptions(), Directory.CreateTempSubdirectory("tripswitch-redis-"), FreePort());
+        return new RedisServer(options ?? new RedisServerOptions(), Directory.CreateTempSubdirectory("tripswitch-redis-"), port ?? FreePort());
     }
+
+    /// <summary>The server's temporary working directory (deleted on dispose).</summary>
+    public string DirectoryPath => _directory.FullName;
 
     /// <summary>Kills the server at once (SIGKILL, as a crash) and waits until it is gone.</summary>
     public Task KillAsync() => StopAsync();
@@ -143,6 +149,8 @@ internal sealed class RedisServer : IAsyncDisposable
         {
             args.AddRange(["--requirepass", password]);
         }
+
+        args.AddRange(_options.Arguments);
 
         foreach (string arg in args)
         {
@@ -247,7 +255,7 @@ internal sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -261,10 +269,16 @@ internal sealed class RedisServer : IAsyncDisposable
             return File.Exists(configured) ? configured : null;
         }
 
+        return OnPath("redis-server");
+    }
+
+    /// <summary>An executable of the redis-server package found on PATH (or in the usual directories).</summary>
+    internal static string? OnPath(string name)
+    {
         IEnumerable<string> path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
         return path.Concat(["/usr/bin", "/usr/local/bin", "/usr/sbin"])
-            .Select(static dir => Path.Combine(dir, "redis-server"))
+            .Select(dir => Path.Combine(dir, name))
             .FirstOrDefault(File.Exists);
     }
 }

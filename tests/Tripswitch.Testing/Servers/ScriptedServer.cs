@@ -1,55 +1,45 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 
-namespace Tripswitch.Http.Tests.Infrastructure;
+namespace Tripswitch.Testing;
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 (ephemeral port) that answers every request with the response the test set last:
-/// a status code with headers, or a hang the test releases. Counts the requests that reached it.
+/// a status code with headers and body, or a hang the test releases. Counts the requests that reached it.
 /// </summary>
-internal sealed class ScriptedServer : IAsyncDisposable
+public sealed class ScriptedServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping = new();
-    private volatile Script _script = new Reply(200, []);
+    private volatile Script _script = new Reply(200, [], null);
     private int _requests;
 
     private ScriptedServer(WebApplication app) => _app = app;
 
+    /// <summary>The server's address, <c>http://127.0.0.1:port/</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>The circuit key the handler uses by default for this server: scheme://host:port.</summary>
+    /// <summary>The circuit key the HTTP handler uses by default for this server: scheme://host:port.</summary>
     public string AuthorityKey => $"{BaseAddress.Scheme}://{BaseAddress.Host}:{BaseAddress.Port}";
 
     /// <summary>How many requests reached the server.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>Starts a server that answers 200 until told otherwise.</summary>
     public static async Task<ScriptedServer> StartAsync()
     {
-        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0);
-        });
-
-        WebApplication app = builder.Build();
+        WebApplication app = Loopback.CreateBuilder().Build();
         var server = new ScriptedServer(app);
         app.Run(server.HandleAsync);
-        await app.StartAsync();
-        string bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        server.BaseAddress = new Uri(bound.EndsWith('/') ? bound : bound + "/");
+        server.BaseAddress = await Loopback.StartAsync(app);
         return server;
     }
 
     /// <summary>Every following request gets <paramref name="status"/> and these headers, sent as written (malformed values included).</summary>
-    public void Respond(int status, params (string Name, string Value)[] headers) => _script = new Reply(status, headers);
+    public void Respond(int status, params (string Name, string Value)[] headers) => _script = new Reply(status, headers, null);
+
+    /// <summary>Every following request gets <paramref name="status"/> with <paramref name="body"/> and these headers.</summary>
+    public void RespondWithBody(int status, string body, params (string Name, string Value)[] headers) => _script = new Reply(status, headers, body);
 
     /// <summary>Every following request hangs until the returned hang is released or its client goes away.</summary>
     public ServerHang Hang()
@@ -81,7 +71,7 @@ internal sealed class ScriptedServer : IAsyncDisposable
                 return;
             }
 
-            script = new Reply(200, []);
+            script = new Reply(200, [], null);
         }
 
         var reply = (Reply)script;
@@ -91,9 +81,10 @@ internal sealed class ScriptedServer : IAsyncDisposable
             context.Response.Headers.Append(name, value);
         }
 
-        await context.Response.WriteAsync($"status {reply.Status}");
+        await context.Response.WriteAsync(reply.Body ?? $"status {reply.Status}");
     }
 
+    /// <summary>Releases held requests and stops the server.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
@@ -102,21 +93,33 @@ internal sealed class ScriptedServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    internal abstract class Script;
+    /// <summary>What the server does with the next requests.</summary>
+    public abstract class Script
+    {
+        private protected Script()
+        {
+        }
+    }
 
-    private sealed class Reply(int status, (string Name, string Value)[] headers) : Script
+    private sealed class Reply(int status, (string Name, string Value)[] headers, string? body) : Script
     {
         public int Status { get; } = status;
 
         public (string Name, string Value)[] Headers { get; } = headers;
+
+        public string? Body { get; } = body;
     }
 
     /// <summary>A hang: the test awaits <see cref="Entered"/>, then cancels or releases.</summary>
-    internal sealed class ServerHang : Script
+    public sealed class ServerHang : Script
     {
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _clientGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        internal ServerHang()
+        {
+        }
 
         /// <summary>Completes when a request reached the hang.</summary>
         public Task Entered => _entered.Task;
