@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Tripswitch.Controller;
 
@@ -58,9 +59,15 @@ internal sealed class CallCounters
             if (owned is not null)
             {
                 int owner = ThreadSlotIndex.Current + 1;
-                if (owned[owner & (owned.Length - 1)] is { } slot && slot.Owner == owner)
+                int mask = owned.Length - 1;
+                if (owned[owner & mask] is { } slot && slot.Owner == owner)
                 {
                     return slot;
+                }
+
+                if (owned[(owner + 1) & mask] is { } next && next.Owner == owner)
+                {
+                    return next;
                 }
             }
 
@@ -78,7 +85,6 @@ internal sealed class CallCounters
                 return _shared; // cold: not worth a padded slot
             }
 
-            // This thread's slot first, then the array after it (see OwnedSlot on why the order matters).
             int first = ThreadSlotIndex.Current + 1;
             var mine = new OwnedSlot(first);
             var array = new Slot?[s_ownedSlots];
@@ -93,7 +99,7 @@ internal sealed class CallCounters
         // one position still both get a slot. Taking a free position is a compare-and-swap: one winner per position.
         for (int probe = 0; probe <= Math.Min(1, mask); probe++)
         {
-            // (The fast path already looked at probe 0; looking again is cheaper than a second code path.)
+            // (The fast path already looked at both; looking again is cheaper than a second code path.)
             ref Slot? position = ref owned[(owner + probe) & mask];
             Slot? slot = Volatile.Read(ref position);
             if (slot is null)
@@ -185,29 +191,35 @@ internal sealed class CallCounters
     /// (written only by that thread, with plain stores).
     /// </summary>
     /// <remarks>
-    /// The shared slot has no padding: it costs a circuit nothing beyond its counters, and it is written often only
-    /// while the circuit is cold or by threads beyond the owned slots, when that line bounces between cores anyway.
+    /// The fields are laid out in this order (sequential layout), rarely written first, so that the counters every
+    /// closed call writes start 72 bytes into the object: never on the cache line of the object before it, which after
+    /// a compacting GC may be anything, including the slot array or the state every call reads. The shared slot has
+    /// no other padding: it costs a circuit nothing beyond its counters, and it is written often only while the
+    /// circuit is cold or by threads beyond the owned slots, when its line bounces between cores anyway.
     /// </remarks>
+    [StructLayout(LayoutKind.Sequential)]
     internal class Slot(int owner)
     {
-        public long Started;
-        public long Successful;
-        public long Failed;
-        public long Ignored;
-        public long Rejected;
-        public long Slow;
-        public long ShadowRejected;
-        public long WindowTotal;
-        public long WindowFailures;
-        public long WindowSlow;
+        /// <summary>The owning thread's <see cref="ThreadSlotIndex"/> + 1, or 0 for the shared slot.</summary>
+        public readonly int Owner = owner;
 
         // Sampling countdowns, not counts: on the shared slot, racing threads may lose a decrement, which only moves
         // the next sample by a call or two.
         public int DurationSampleCountdown;
         public int ClockCheckCountdown;
 
-        /// <summary>The owning thread's <see cref="ThreadSlotIndex"/> + 1, or 0 for the shared slot.</summary>
-        public int Owner { get; } = owner;
+        public long ShadowRejected;
+        public long WindowTotal;
+        public long WindowFailures;
+        public long WindowSlow;
+        public long Rejected;
+
+        // Written by every closed call: 72 bytes or more from the start of the object (see above).
+        public long Started;
+        public long Successful;
+        public long Failed;
+        public long Ignored;
+        public long Slow;
 
         /// <summary>Adds one to <paramref name="counter"/>, a field of this slot.</summary>
         /// <remarks>
@@ -229,10 +241,8 @@ internal sealed class CallCounters
     }
 
     /// <summary>
-    /// An owned slot: padded after its counters, so that writing them never invalidates the cache line of whatever is
-    /// allocated next (another thread's slot, the slot array). What precedes it was allocated by the same thread just
-    /// before (its slot of another circuit, with the same padding); the first owned slot is allocated before the slot
-    /// array for the same reason.
+    /// An owned slot: padded after its counters too, so that writing them never invalidates the cache line of whatever
+    /// comes next in memory (another thread's slot, the slot array).
     /// </summary>
     private sealed class OwnedSlot(int owner) : Slot(owner)
     {
