@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Tripswitch.Controller;
 
@@ -21,18 +20,18 @@ namespace Tripswitch.Controller;
 /// </para>
 /// <para>
 /// <b>Cold, then hot.</b> A new circuit has only the shared slot (no padding, nothing allocated per thread): a
-/// circuit called now and then pays an interlocked increment per count and costs a few dozen bytes. Once
+/// circuit called now and then pays an interlocked increment per count and costs about a hundred bytes. Once
 /// <see cref="HotThreshold"/> calls have started through the shared slot, the owned slots are switched on: an array
-/// of at most <see cref="Environment.ProcessorCount"/> entries (a power of two), filled as threads call. A thread's
-/// slot sits at its <see cref="ThreadSlotIndex"/> modulo the array length, or at the next position; a thread that
-/// finds both taken by other threads keeps using the shared slot. With as many busy threads as cores (the case that
-/// matters for throughput), each has its own slot; more threads than slots share the shared slot, exactly.
+/// of at most <see cref="Environment.ProcessorCount"/> positions (a power of two), filled as threads call. A thread's
+/// slot sits at its managed thread id modulo the array length, or at the next position; a thread that finds both
+/// taken by other live threads keeps using the shared slot. A slot whose owner thread ended is taken over by the next
+/// thread that hashes to it. With as many busy threads as cores (the case that matters for throughput), each has its
+/// own slot; more threads than slots share the shared slot, exactly.
 /// </para>
 /// <para>
-/// <b>Invariants.</b> An owned slot has exactly one writer at a time: the live thread holding its index. A thread's
-/// index is handed to a new thread only after the thread ended (see <see cref="ThreadSlotIndex"/>), so the new
-/// owner continues the old one's counts, and everything the old owner wrote happens-before. Slots are never
-/// removed or replaced, so every count ever made stays in the sums. Counts only grow.
+/// <b>Invariants.</b> An owned slot has exactly one writer at a time: its <see cref="Slot.Owner"/>, which changes only
+/// from an ended thread to a live one. Slots are never removed or replaced, so every count ever made stays in the
+/// sums. Counts only grow.
 /// </para>
 /// </remarks>
 internal sealed class CallCounters
@@ -43,7 +42,7 @@ internal sealed class CallCounters
     /// <summary>At most one owned slot per core; a power of two so that a mask picks the position.</summary>
     private static readonly int s_ownedSlots = 1 << BitOperations.Log2((uint)Math.Max(1, Environment.ProcessorCount));
 
-    private readonly Slot _shared = new(owner: 0);
+    private readonly Slot _shared = new(owner: null);
     private Slot?[]? _owned;
 
     /// <summary>
@@ -58,14 +57,15 @@ internal sealed class CallCounters
             Slot?[]? owned = Volatile.Read(ref _owned);
             if (owned is not null)
             {
-                int owner = ThreadSlotIndex.Current + 1;
+                Thread me = Thread.CurrentThread;
                 int mask = owned.Length - 1;
-                if (owned[owner & mask] is { } slot && slot.Owner == owner)
+                int position = me.ManagedThreadId;
+                if (owned[position & mask] is { } slot && ReferenceEquals(slot.Owner, me))
                 {
                     return slot;
                 }
 
-                if (owned[(owner + 1) & mask] is { } next && next.Owner == owner)
+                if (owned[(position + 1) & mask] is { } next && ReferenceEquals(next.Owner, me))
                 {
                     return next;
                 }
@@ -85,30 +85,31 @@ internal sealed class CallCounters
                 return _shared; // cold: not worth a padded slot
             }
 
-            int first = ThreadSlotIndex.Current + 1;
-            var mine = new OwnedSlot(first);
             var array = new Slot?[s_ownedSlots];
-            array[first & (array.Length - 1)] = mine;
             owned = Interlocked.CompareExchange(ref _owned, array, null) ?? array;
         }
 
-        int owner = ThreadSlotIndex.Current + 1;
+        Thread me = Thread.CurrentThread;
         int mask = owned.Length - 1;
 
-        // Two positions per thread: the thread's own, then the next one, so that two busy threads whose indices meet at
-        // one position still both get a slot. Taking a free position is a compare-and-swap: one winner per position.
+        // Two positions per thread: the thread's own, then the next one, so that two busy threads whose ids meet at one
+        // position still both get a slot. Taking a position is a compare-and-swap: one winner per position. A slot whose
+        // owner thread has ended is taken over the same way: an ended thread writes nothing more, and everything it
+        // wrote happens-before its end is observed (the runtime's thread-exit bookkeeping is synchronized, and the
+        // compare-and-swap is a full fence), so its counts carry on in the new owner's.
         for (int probe = 0; probe <= Math.Min(1, mask); probe++)
         {
-            // (The fast path already looked at both; looking again is cheaper than a second code path.)
-            ref Slot? position = ref owned[(owner + probe) & mask];
+            ref Slot? position = ref owned[(me.ManagedThreadId + probe) & mask];
             Slot? slot = Volatile.Read(ref position);
             if (slot is null)
             {
-                var mine = new OwnedSlot(owner);
+                var mine = new OwnedSlot(me);
                 slot = Interlocked.CompareExchange(ref position, mine, null) ?? mine;
             }
 
-            if (slot.Owner == owner)
+            Thread? owner = Volatile.Read(ref slot.Owner);
+            if (ReferenceEquals(owner, me)
+                || (owner is { IsAlive: false } && ReferenceEquals(Interlocked.CompareExchange(ref slot.Owner, me, owner), owner)))
             {
                 return slot;
             }
@@ -191,22 +192,20 @@ internal sealed class CallCounters
     /// (written only by that thread, with plain stores).
     /// </summary>
     /// <remarks>
-    /// The fields are laid out in this order (sequential layout), rarely written first, so that the counters every
-    /// closed call writes start 72 bytes into the object: never on the cache line of the object before it, which after
-    /// a compacting GC may be anything, including the slot array or the state every call reads. The shared slot has
-    /// no other padding: it costs a circuit nothing beyond its counters, and it is written often only while the
-    /// circuit is cold or by threads beyond the owned slots, when its line bounces between cores anyway.
+    /// The runtime lays out the reference first, then the <see langword="long"/> fields in the order declared here, then
+    /// the <see langword="int"/> fields; the rarely written counters come first, so the ones every closed call writes
+    /// start 64 bytes or more after the end of the object before it, which after a compacting GC may be anything,
+    /// including the slot array or the state every call reads (a test pins the offset). The shared slot has no other
+    /// padding: it costs a circuit nothing beyond its counters, and it is written often only while the circuit is cold
+    /// or by threads beyond the owned slots, when its line bounces between cores anyway.
     /// </remarks>
-    [StructLayout(LayoutKind.Sequential)]
-    internal class Slot(int owner)
+    internal class Slot(Thread? owner)
     {
-        /// <summary>The owning thread's <see cref="ThreadSlotIndex"/> + 1, or 0 for the shared slot.</summary>
-        public readonly int Owner = owner;
-
-        // Sampling countdowns, not counts: on the shared slot, racing threads may lose a decrement, which only moves
-        // the next sample by a call or two.
-        public int DurationSampleCountdown;
-        public int ClockCheckCountdown;
+        /// <summary>
+        /// The thread that writes this slot, or <see langword="null"/> for the shared slot. Changes only from an ended
+        /// thread to a live one (a compare-and-swap), so a slot never has two writers.
+        /// </summary>
+        public Thread? Owner = owner;
 
         public long ShadowRejected;
         public long WindowTotal;
@@ -214,12 +213,17 @@ internal sealed class CallCounters
         public long WindowSlow;
         public long Rejected;
 
-        // Written by every closed call: 72 bytes or more from the start of the object (see above).
+        // Written by every closed call: at least 64 bytes after the previous object (see above).
         public long Started;
         public long Successful;
         public long Failed;
         public long Ignored;
         public long Slow;
+
+        // Sampling countdowns, not counts: on the shared slot, racing threads may lose a decrement, which only moves
+        // the next sample by a call or two.
+        public int DurationSampleCountdown;
+        public int ClockCheckCountdown;
 
         /// <summary>Adds one to <paramref name="counter"/>, a field of this slot.</summary>
         /// <remarks>
@@ -229,7 +233,7 @@ internal sealed class CallCounters
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Increment(ref long counter)
         {
-            if (Owner != 0)
+            if (Owner is not null)
             {
                 Volatile.Write(ref counter, counter + 1);
             }
@@ -244,7 +248,7 @@ internal sealed class CallCounters
     /// An owned slot: padded after its counters too, so that writing them never invalidates the cache line of whatever
     /// comes next in memory (another thread's slot, the slot array).
     /// </summary>
-    private sealed class OwnedSlot(int owner) : Slot(owner)
+    private sealed class OwnedSlot(Thread owner) : Slot(owner)
     {
 #pragma warning disable CS0169, IDE0051 // never read: padding only
         private readonly long _q0, _q1, _q2, _q3, _q4, _q5, _q6, _q7;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Tripswitch.Controller;
 using Xunit;
 
@@ -45,7 +46,7 @@ public class CallCountersTests
         RunThreads(64, _ => Add(counters, static s => ref s.Started));
 
         Assert.Equal(1, counters.SlotCount);
-        Assert.Equal(0, counters.Current.Owner);
+        Assert.Null(counters.Current.Owner);
         Assert.Equal(64, counters.Read().Started);
     }
 
@@ -57,7 +58,7 @@ public class CallCountersTests
 
         CallCounters.Slot mine = counters.Current;
 
-        Assert.NotEqual(0, mine.Owner);
+        Assert.Same(Thread.CurrentThread, mine.Owner);
         Assert.Same(mine, counters.Current);
     }
 
@@ -91,13 +92,95 @@ public class CallCountersTests
             thread.Join();
         }
 
-        GC.Collect();
-        GC.WaitForPendingFinalizers(); // ended threads hand their index (and so their owned slot) to new ones
         var last = new Thread(() => Add(counters, static s => ref s.Successful));
         last.Start();
         last.Join();
 
         Assert.Equal(CallCounters.HotThreshold + 51, counters.Read().Successful);
+    }
+
+    [Fact]
+    public void Current_OwnerThreadEnded_NextThreadAtThatPositionTakesOverItsSlotAndCounts()
+    {
+        var counters = new CallCounters();
+        MakeHot(counters);
+        CallCounters.Slot? first = null;
+        var ended = new Thread(() =>
+        {
+            first = counters.Current;
+            first.Increment(ref first.Successful);
+        });
+        ended.Start();
+        ended.Join();
+
+        // New threads until one hashes to the ended thread's position (ids are handed out in order, so a few suffice).
+        CallCounters.Slot? taken = null;
+        for (int i = 0; i < 64 && taken is null; i++)
+        {
+            var thread = new Thread(() =>
+            {
+                CallCounters.Slot slot = counters.Current;
+                if (ReferenceEquals(slot, first))
+                {
+                    slot.Increment(ref slot.Successful);
+                    taken = slot;
+                }
+            });
+            thread.Start();
+            thread.Join();
+        }
+
+        Assert.NotNull(first);
+        Assert.Same(first, taken);
+        Assert.False(first.Owner!.IsAlive);
+        Assert.Equal(CallCounters.HotThreshold + 2, counters.Read().Successful);
+        Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+    }
+
+    [Fact]
+    public void Read_ShortLivedThreadsTakingOverEndedThreadsSlots_ExactEveryRound()
+    {
+        const int Rounds = 60;
+        int threads = Math.Max(3, Environment.ProcessorCount + 1);
+        const int PerThread = 2_000;
+        var counters = new CallCounters();
+        MakeHot(counters);
+        for (int round = 0; round < Rounds; round++)
+        {
+            RunThreads(threads, _ =>
+            {
+                for (int i = 0; i < PerThread; i++)
+                {
+                    Add(counters, static s => ref s.Started);
+                    Add(counters, static s => ref s.Successful);
+                }
+            });
+
+            CounterSnapshot snapshot = counters.Read();
+            long expected = CallCounters.HotThreshold + ((long)(round + 1) * threads * PerThread);
+            Assert.Equal(expected, snapshot.Started);
+            Assert.Equal(expected, snapshot.Successful);
+            Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+        }
+    }
+
+    /// <summary>
+    /// The counters every closed call writes must not share a cache line with the object before the slot: they start at
+    /// least 48 bytes after the first field (64 bytes after the end of the previous object, header and method table
+    /// in between).
+    /// </summary>
+    [Fact]
+    public void Slot_Layout_HotCountersStartAtLeast64BytesAfterThePreviousObject()
+    {
+        var counters = new CallCounters();
+        CallCounters.Slot slot = counters.Current;
+        long first = Offset(slot, ref Unsafe.As<Thread?, byte>(ref slot.Owner));
+        Assert.Equal(0, first);
+        Assert.True(Offset(slot, ref Unsafe.As<long, byte>(ref slot.Started)) >= 48);
+        Assert.True(Offset(slot, ref Unsafe.As<long, byte>(ref slot.Successful)) >= 48);
+
+        // StrongBox<byte>'s one field sits where any object's first field does.
+        static long Offset(object o, ref byte field) => (long)Unsafe.ByteOffset(ref Unsafe.As<StrongBox<byte>>(o).Value, ref field);
     }
 
     /// <summary>
