@@ -36,7 +36,7 @@ namespace Tripswitch.Controller;
 /// </remarks>
 internal sealed class CallCounters
 {
-    /// <summary>Calls started through the shared slot after which threads may take owned slots.</summary>
+    /// <summary>Calls started or rejected through the shared slot after which threads may take owned slots.</summary>
     internal const long HotThreshold = 1024;
 
     /// <summary>At most one owned slot per core; a power of two so that a mask picks the position.</summary>
@@ -80,7 +80,8 @@ internal sealed class CallCounters
     {
         if (owned is null)
         {
-            if (Volatile.Read(ref _shared.Started) < HotThreshold)
+            // Rejections count too: an open circuit's callers write only Rejected, and never start a call.
+            if (Volatile.Read(ref _shared.Started) + Volatile.Read(ref _shared.Rejected) < HotThreshold)
             {
                 return _shared; // cold: not worth a padded slot
             }
