@@ -94,7 +94,7 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
             yield break;
         }
 
-        TimeProvider time = breaker.Machine.Options.TimeProvider;
+        TimeProvider time = breaker.Options.TimeProvider;
         long started = time.GetTimestamp();
         bool fallBack = false;
         IAsyncEnumerator<ChatResponseUpdate>? updates = null;
@@ -198,7 +198,7 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
     }
 
     [MemberNotNullWhen(true, nameof(_fallback))]
-    private bool FallsBackOnFailure(CircuitBreaker breaker) => _fallback is not null && breaker.Machine.Options.FallbackOnFailure;
+    private bool FallsBackOnFailure(CircuitBreaker breaker) => _fallback is not null && breaker.Options.FallbackOnFailure;
 
     /// <summary>
     /// The slow-call failure of a stream whose first update came later than <see cref="CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold"/>,

@@ -51,14 +51,26 @@ public sealed class CircuitBreakerChatClientOptions
         return $"{provider}/{model}";
     }
 
-    internal void Validate()
+    /// <summary>Every problem with these options, as data (option, value, valid range, message); empty when they are valid.</summary>
+    /// <returns>The errors.</returns>
+    public IReadOnlyList<OptionError> GetValidationErrors()
     {
-        if (TimeToFirstTokenThreshold is { } ttft && (ttft < TimeSpan.FromMilliseconds(1) || ttft > TimeSpan.FromDays(1)))
+        var errors = new List<OptionError>();
+        if (TimeToFirstTokenThreshold is { } threshold)
         {
-            throw new ArgumentOutOfRangeException(
-                nameof(TimeToFirstTokenThreshold),
-                ttft,
-                $"{nameof(CircuitBreakerChatClientOptions)}.{nameof(TimeToFirstTokenThreshold)} must be between 00:00:00.0010000 and 1.00:00:00; it was {ttft}.");
+            OptionChecks.CheckRange(errors, nameof(CircuitBreakerChatClientOptions), nameof(TimeToFirstTokenThreshold), threshold, MinTimeToFirstTokenThreshold, MaxTimeToFirstTokenThreshold);
         }
+
+        return errors;
     }
+
+    /// <summary>Throws the first of <see cref="GetValidationErrors"/>: an <see cref="ArgumentOutOfRangeException"/> naming the option and its valid range.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void Validate() => OptionChecks.ThrowIfAny(GetValidationErrors());
+
+    /// <summary>The shortest <see cref="TimeToFirstTokenThreshold"/>.</summary>
+    internal static readonly TimeSpan MinTimeToFirstTokenThreshold = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The longest <see cref="TimeToFirstTokenThreshold"/>.</summary>
+    internal static readonly TimeSpan MaxTimeToFirstTokenThreshold = TimeSpan.FromDays(1);
 }

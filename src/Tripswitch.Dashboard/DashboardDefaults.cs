@@ -13,6 +13,13 @@ internal static class DashboardDefaults
     public const int MinTransitionBufferCapacity = 1;
     public const int MaxTransitionBufferCapacity = 65_536;
 
+    /// <summary>Rows per page of the event stream's view when the page doesn't ask (<c>pageSize</c>).</summary>
+    public const int PageSize = 50;
+    public const int MaxPageSize = 500;
+
+    /// <summary>The longest name filter (<c>q</c>) the event stream accepts.</summary>
+    public const int MaxFilterLength = 200;
+
     /// <summary>What the SSE stream tells a disconnected <c>EventSource</c> to wait before reconnecting.</summary>
     public static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 }

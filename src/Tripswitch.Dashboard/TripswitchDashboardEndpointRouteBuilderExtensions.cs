@@ -15,9 +15,9 @@ namespace Microsoft.AspNetCore.Builder;
 /// Under <c>pattern</c> (for example <c>/tripswitch</c>) it maps, for GET only:
 /// </para>
 /// <list type="bullet">
-/// <item><description><c>{pattern}</c> — one self-contained HTML page (no external assets) that shows every circuit live.</description></item>
+/// <item><description><c>{pattern}</c> — one self-contained HTML page (no external assets) that shows the circuits live, filtered, sorted and paged on the server.</description></item>
 /// <item><description><c>{pattern}/status</c> — JSON: <c>generatedAt</c> and every circuit with its summary (state, counts, success rate, <c>retryAfterSeconds</c>, recent transitions).</description></item>
-/// <item><description><c>{pattern}/events</c> — Server-Sent Events: a <c>snapshot</c> event at once and then every <see cref="TripswitchDashboardOptions.SnapshotInterval"/>, and a <c>transition</c> event for every state change as it happens.</description></item>
+/// <item><description><c>{pattern}/events?q=&amp;state=&amp;sort=&amp;page=&amp;pageSize=</c> — Server-Sent Events of one page of that view: a <c>snapshot</c> event (the page and the totals by state) at once, then a <c>diff</c> event of what changed every <see cref="TripswitchDashboardOptions.SnapshotInterval"/> and right after each <c>transition</c> event, which is sent for every state change as it happens. A bad query is a 400 naming the parameter.</description></item>
 /// </list>
 /// <para>
 /// The endpoints are read-only and exist only where mapped. They are not protected by default: the returned

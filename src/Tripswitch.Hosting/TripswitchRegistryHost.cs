@@ -21,7 +21,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
     private readonly ILogger _logger;
     private readonly CircuitTransitionLogger _transitionLogger;
     private readonly ReloadTokens _sources;
-    private string? _lastSeen;
+    private TripswitchSettings[]? _lastSeen;
     private readonly Lock _reloadLock = new();
     private readonly IDisposable? _reloadRegistration;
     private volatile TripswitchOptions _current;
@@ -51,7 +51,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
             {
                 // Built afresh (validated: OptionsValidationException when invalid) and paired with the configuration it
                 // was read from, so a reload that changes nothing in Tripswitch's sections is recognised as such.
-                _lastSeen = _sources.Count > 0 ? _sources.Snapshot() : null;
+                _lastSeen = _sources.Count > 0 ? _sources.Read() : null;
                 _current = factory.Create(Options.DefaultName);
                 Registry = new CircuitBreakerRegistry(_current.ToRegistryOptions());
             }
@@ -84,8 +84,8 @@ internal sealed class TripswitchRegistryHost : IDisposable
 
             // The configuration's reload token fires for any change anywhere in it (and file watchers often fire twice):
             // act only when Tripswitch's own sections changed.
-            string seen = _sources.Snapshot();
-            if (seen == _lastSeen)
+            TripswitchSettings[] seen = _sources.Read();
+            if (_lastSeen is not null && seen.SequenceEqual(_lastSeen))
             {
                 return;
             }
@@ -106,7 +106,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                TripswitchLog.ConfigurationReloadRejected(_logger, $"{ex.GetType().FullName}: {TripswitchOptionsValidator.FirstLine(ex.Message)}");
+                TripswitchLog.ConfigurationReloadRejected(_logger, $"{ex.GetType().FullName}: {ex.Message}");
                 return;
             }
 
@@ -123,7 +123,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            TripswitchLog.OptionsListenerFailed(_logger, ex.GetType().FullName ?? ex.GetType().Name, TripswitchOptionsValidator.FirstLine(ex.Message));
+            TripswitchLog.OptionsListenerFailed(_logger, ex.GetType().FullName ?? ex.GetType().Name, ex.Message);
         }
     }
 
@@ -145,21 +145,7 @@ internal sealed class TripswitchRegistryHost : IDisposable
                 ? sources[0].Configuration.GetReloadToken()
                 : new CompositeChangeToken([.. sources.Select(s => s.Configuration.GetReloadToken())]);
 
-        /// <summary>Every key and value of the sections, to tell whether they changed.</summary>
-        public string Snapshot()
-        {
-            var text = new System.Text.StringBuilder();
-            foreach (TripswitchConfigurationSource source in sources)
-            {
-                foreach (KeyValuePair<string, string?> pair in source.Configuration.AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal))
-                {
-                    text.Append(pair.Key).Append('\0').Append(pair.Value).Append('\n');
-                }
-
-                text.Append('\u001e');
-            }
-
-            return text.ToString();
-        }
+        /// <summary>What the sections say, parsed, to tell (structurally) whether they changed.</summary>
+        public TripswitchSettings[] Read() => [.. sources.Select(static s => s.Read())];
     }
 }

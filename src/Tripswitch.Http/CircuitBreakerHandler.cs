@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using Tripswitch.Controller;
 
 namespace Tripswitch.Http;
 
@@ -35,7 +34,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         _isFailure = options?.IsFailure ?? CircuitBreakerHandlerOptions.IsTransientFailure;
         _retryAfterSelector = options?.RetryAfterSelector;
         _synthesize503 = options?.ReturnServiceUnavailableWhenOpen ?? false;
-        _timeout = ValidTimeout(options?.Timeout);
+        _timeout = ValidTimeout(options);
     }
 
     /// <inheritdoc/>
@@ -99,7 +98,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     }
 
     private CancellationTokenSource? StartTimeout(CircuitBreaker breaker)
-        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.Machine.Options.TimeProvider) : null;
+        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.Options.TimeProvider) : null;
 
     /// <summary>
     /// Reports a call that threw. When the handler's own timeout (not the caller) cancelled it, the call counts as a
@@ -137,24 +136,10 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         return null;
     }
 
-    private static TimeSpan? ValidTimeout(TimeSpan? timeout)
+    private static TimeSpan? ValidTimeout(CircuitBreakerHandlerOptions? options)
     {
-        if (timeout is not { } value || value == Timeout.InfiniteTimeSpan)
-        {
-            return null;
-        }
-
-        if (value < TimeSpan.FromMilliseconds(1) || value > TimeSpan.FromMilliseconds(int.MaxValue))
-        {
-#pragma warning disable CA2208 // The "parameter" named is the option, on purpose: it is what the user must fix.
-            throw new ArgumentOutOfRangeException(
-                nameof(CircuitBreakerHandlerOptions.Timeout),
-                value,
-                string.Create(CultureInfo.InvariantCulture, $"{nameof(CircuitBreakerHandlerOptions)}.{nameof(CircuitBreakerHandlerOptions.Timeout)} must be between 1 millisecond and {TimeSpan.FromMilliseconds(int.MaxValue)}, or null (or Timeout.InfiniteTimeSpan) for none; it was {value}."));
-#pragma warning restore CA2208
-        }
-
-        return value;
+        options?.Validate();
+        return options?.Timeout is { } value && value != Timeout.InfiniteTimeSpan ? value : null;
     }
 
     private void Record(CircuitBreaker breaker, CircuitPermit permit, HttpResponseMessage response)
@@ -189,7 +174,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
 
     private static Func<HttpResponseMessage, TimeSpan?> DefaultRetryAfter(CircuitBreaker breaker)
     {
-        TimeProvider time = breaker.Machine.Options.TimeProvider;
+        TimeProvider time = breaker.Options.TimeProvider;
         return response => RetryAfterParser.Parse(response, time);
     }
 

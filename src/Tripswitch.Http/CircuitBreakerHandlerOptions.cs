@@ -54,6 +54,29 @@ public sealed class CircuitBreakerHandlerOptions
     /// <value>Defaults to <see langword="false"/>: the handler throws <see cref="CircuitOpenException"/>.</value>
     public bool ReturnServiceUnavailableWhenOpen { get; set; }
 
+    /// <summary>Every problem with these options, as data (option, value, valid range, message); empty when they are valid.</summary>
+    /// <returns>The errors.</returns>
+    public IReadOnlyList<OptionError> GetValidationErrors()
+    {
+        var errors = new List<OptionError>();
+        if (Timeout is { } timeout && timeout != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            OptionChecks.CheckRange(errors, nameof(CircuitBreakerHandlerOptions), nameof(Timeout), timeout, MinTimeout, MaxTimeout);
+        }
+
+        return errors;
+    }
+
+    /// <summary>Throws the first of <see cref="GetValidationErrors"/>: an <see cref="ArgumentOutOfRangeException"/> naming the option and its valid range.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void Validate() => OptionChecks.ThrowIfAny(GetValidationErrors());
+
+    /// <summary>The shortest <see cref="Timeout"/>.</summary>
+    internal static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The longest <see cref="Timeout"/>: what a <see cref="CancellationTokenSource"/> timer accepts.</summary>
+    internal static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
+
     /// <summary>The default failure rule: 5xx, 408 and 429.</summary>
     /// <param name="response">The response.</param>
     /// <returns>Whether the response counts as a failure.</returns>

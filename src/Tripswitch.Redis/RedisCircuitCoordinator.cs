@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using StackExchange.Redis;
-using Tripswitch.Controller;
+using Tripswitch.Sharing;
 
 namespace Tripswitch.Redis;
 
@@ -10,18 +10,17 @@ namespace Tripswitch.Redis;
 /// leases, and makes the local state follow the fleet's (newest generation wins). Nothing here ever blocks a caller or
 /// lets a store exception reach one.
 /// </summary>
-internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
+internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
 {
     private readonly RedisCircuitSharing _sharing;
-    private readonly CircuitBreaker _breaker;
-    private readonly CircuitStateMachine _machine;
+    private readonly SharedCircuit _circuit;
     private readonly RedisKey[] _keys;
     private readonly ConcurrentQueue<Lease> _leases = new();
     private readonly Lock _applyLock = new();
     private readonly Lock _reportLock = new();
     private long _epoch = -1;
     private long _generation = -1;
-    private SharedState? _latest;
+    private (SharedState State, long Version)? _latest;
     private bool _applying;
     private long _reportedSuccesses;
     private long _reportedFailures;
@@ -29,24 +28,32 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     private int _leaseRequestInFlight;
     private int _pendingTrip;
     private int _storeFailing;
+    private long _fleetAttempt;
+    private long _reopenMs;
+    private long _pendingHintTicks;
     private int _disposed;
 
-    public RedisCircuitCoordinator(RedisCircuitSharing sharing, CircuitBreaker breaker)
+    public RedisCircuitCoordinator(RedisCircuitSharing sharing, SharedCircuit circuit)
     {
         _sharing = sharing;
-        _breaker = breaker;
-        _machine = breaker.Machine;
-        _keys = sharing.KeysFor(breaker.Name);
+        _circuit = circuit;
+        _keys = sharing.KeysFor(circuit.Name);
 
         // Outcomes from before joining are this process's own history, not news for the fleet.
-        Controller.CounterSnapshot counts = _machine.Counts;
+        SharedCircuitCounts counts = _circuit.ReadCounts();
         _reportedSuccesses = counts.Successful;
         _reportedFailures = counts.Failed;
     }
 
-    public string Name => _breaker.Name;
+    public string Name => _circuit.Name;
 
-    private CircuitBreakerOptions Options => _machine.Options;
+    /// <summary>The circuit's keys: its hash and its leases (one hash slot).</summary>
+    public RedisKey[] Keys => _keys;
+
+    /// <summary>The circuit's version now (a pushed message is compared against what the circuit knows when it arrives).</summary>
+    public long Version => _circuit.Version;
+
+    private CircuitBreakerOptions Options => _circuit.Options;
 
     /// <summary>
     /// Whether this circuit runs on its local rules now: the connection is down, or this circuit's own last script
@@ -94,10 +101,29 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
     /// <summary>A lease nobody used for this long is handed back, so an idle process never holds the fleet's probe slot.</summary>
     private TimeSpan MaxLeaseIdle => Options.HalfOpenProbeTimeout / 4;
 
-    public override void OnProbeCompleted(long lease, bool? success)
-        => Send(RedisScripts.Probe, ProbeArgs(lease, success switch { true => 1, false => 0, null => -1 }));
+    public override void OnProbeCompleted(long lease, ProbeOutcome outcome, TimeSpan reopenFor)
+    {
+        if (outcome != ProbeOutcome.Failed)
+        {
+            Send(RedisScripts.Probe, ProbeArgs(lease, outcome == ProbeOutcome.Succeeded ? 1 : -1));
+            return;
+        }
 
-    public override void OnLocalTrip(TimeSpan openFor, TimeSpan? retryAfterHint)
+        // reopenFor is the circuit's policy for its own count of openings (with this failure's cause and hint). The fleet
+        // may have reopened more often than this instance saw (other instances' failed probes): then its count sets the
+        // backoff, through the same policy.
+        TimeSpan period = reopenFor;
+        int attempt = (int)Math.Min(int.MaxValue - 1, Volatile.Read(ref _fleetAttempt)) + 1;
+        if (attempt > 2)
+        {
+            TimeSpan fleet = _circuit.ComputeOpenPeriod(attempt);
+            period = fleet > period ? fleet : period;
+        }
+
+        Send(RedisScripts.Probe, ProbeArgs(lease, outcome: 0, (long)period.TotalMilliseconds));
+    }
+
+    public override void OnLocalTrip(TimeSpan openFor, TimeSpan? retryAfterHint, long version)
     {
         if (IsDegraded)
         {
@@ -105,45 +131,36 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             return;
         }
 
-        // The local open period honours "retry after" hints (this failure's, or an earlier one's): so must the fleet's,
-        // or Redis's answer would also move this process's own deadline back to the plain recovery timeout.
-        TimeSpan period = openFor;
-        if (retryAfterHint is { } hint)
-        {
-            period = TimeSpan.FromTicks(Math.Max(period.Ticks, Math.Min(hint.Ticks, Options.EffectiveMaxRecoveryTimeout.Ticks)));
-        }
-
-        CircuitSummary local = _machine.GetSummary();
-        if (local.State == CircuitState.Open && local.RetryAfter > period)
-        {
-            period = local.RetryAfter;
-        }
-
-        Send(RedisScripts.Trip, [(long)period.TotalMilliseconds]);
+        // openFor is the local open period, hints included: the fleet opens for the same.
+        Send(RedisScripts.Trip, [(long)openFor.TotalMilliseconds]);
     }
 
+    /// <summary>
+    /// The hint extends the fleet's open period now, or (while the fleet is closed) holds for its next opening; it also
+    /// goes into the open period this instance's next report proposes, so the failure that completes the fleet's count
+    /// opens it for the hinted period even when that report overtakes this script.
+    /// </summary>
     public override void OnRetryAfterHint(TimeSpan hint)
-        => Send(RedisScripts.Hint, [(long)Math.Min(hint.TotalMilliseconds, Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds)]);
-
-    public override void OnManualChange(CircuitState state)
-        => Send(RedisScripts.Set, [state == CircuitState.Isolated ? 3 : 0]);
-
-    public void OnTick(bool resync)
     {
-        ReleaseIdleLeases();
-        Report();
-        if (resync)
+        long ticks = hint.Ticks;
+        long seen = Volatile.Read(ref _pendingHintTicks);
+        while (ticks > seen && Interlocked.CompareExchange(ref _pendingHintTicks, ticks, seen) != seen)
         {
-            Resync();
+            seen = Volatile.Read(ref _pendingHintTicks);
         }
+
+        Send(RedisScripts.Hint, [(long)hint.TotalMilliseconds]);
     }
+
+    public override void OnManualChange(CircuitState state, long version)
+        => Send(RedisScripts.Set, [state == CircuitState.Isolated ? 3 : 0]);
 
     /// <summary>
     /// Hands back the leases this instance got but did not use for <see cref="MaxLeaseIdle"/> (or that belong to a
     /// half-open period the fleet left). Without this, an instance whose callers stopped after asking for a lease kept
     /// the fleet's probe slot until the lease expired in Redis, where it counted as a failed probe and reopened the circuit.
     /// </summary>
-    private void ReleaseIdleLeases()
+    public void ReleaseIdleLeases()
     {
         if (_leases.IsEmpty)
         {
@@ -164,86 +181,6 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         }
     }
 
-    public void Resync() => Send(RedisScripts.Get, []);
-
-    public void OnStoreRecovered()
-    {
-        // The pending trip is cleared only once Redis has it: until then, an answer that still shows the fleet closed
-        // (e.g. the resync whose success ended the outage) must not close the circuit this process tripped.
-        if (Volatile.Read(ref _pendingTrip) != 0)
-        {
-            if (_machine.RawState == CircuitState.Open)
-            {
-                _ = RunAsync(RedisScripts.Trip, [(long)_machine.GetSummary().RetryAfter.TotalMilliseconds], onSuccess: () => Volatile.Write(ref _pendingTrip, 0));
-            }
-            else
-            {
-                Volatile.Write(ref _pendingTrip, 0); // it recovered locally meanwhile: nothing to tell
-            }
-        }
-
-        Report();
-        Resync();
-    }
-
-    /// <summary>
-    /// Reports the outcomes since the last report: how many, and the consecutive failures since the last success. The
-    /// report is tagged with the fleet state (epoch, generation) it was observed under, so Redis drops it when the
-    /// circuit has moved on since (an operator's reset, a fleet-wide close): an outcome from an earlier state never
-    /// causes a transition of a newer one.
-    /// </summary>
-    private void Report()
-    {
-        if (Interlocked.CompareExchange(ref _reportInFlight, 1, 0) != 0)
-        {
-            return;
-        }
-
-        // The tag first, then the counts: a state applied in between rebases the counts, and this report is dropped.
-        long epoch, generation;
-        lock (_applyLock)
-        {
-            (epoch, generation) = (_epoch, _generation);
-        }
-
-        Controller.CounterSnapshot counts = _machine.Counts;
-        long successes, failures;
-        lock (_reportLock)
-        {
-            successes = Math.Max(0, counts.Successful - _reportedSuccesses);
-            failures = Math.Max(0, counts.Failed - _reportedFailures);
-        }
-
-        if (successes == 0 && failures == 0)
-        {
-            Volatile.Write(ref _reportInFlight, 0);
-            return;
-        }
-
-        RedisValue[] args =
-        [
-            successes,
-            failures,
-            _machine.ConsecutiveFailures,
-            successes > 0 ? 1 : 0,
-            Options.FailureThreshold,
-            (long)Options.RecoveryTimeout.TotalMilliseconds,
-            epoch,
-            generation,
-        ];
-        _ = RunAsync(RedisScripts.Report, args, onSuccess: () => MarkReported(counts), then: () => Volatile.Write(ref _reportInFlight, 0));
-    }
-
-    /// <summary>The outcomes counted up to <paramref name="counts"/> are reported (or belong to a state the fleet left).</summary>
-    private void MarkReported(Controller.CounterSnapshot counts)
-    {
-        lock (_reportLock)
-        {
-            _reportedSuccesses = Math.Max(_reportedSuccesses, counts.Successful);
-            _reportedFailures = Math.Max(_reportedFailures, counts.Failed);
-        }
-    }
-
     private void RequestLease()
     {
         if (Interlocked.CompareExchange(ref _leaseRequestInFlight, 1, 0) != 0)
@@ -257,9 +194,7 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
             id,
             Options.HalfOpenMaxCalls,
             (long)Options.HalfOpenProbeTimeout.TotalMilliseconds,
-            (long)Options.RecoveryTimeout.TotalMilliseconds,
-            Options.RecoveryBackoffMultiplier,
-            (long)Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds,
+            ReopenMs,
         ];
         _ = RunAsync(RedisScripts.Lease, args, onState: state =>
         {
@@ -270,134 +205,29 @@ internal sealed class RedisCircuitCoordinator : CircuitCoordinator, IDisposable
         }, then: () => Volatile.Write(ref _leaseRequestInFlight, 0));
     }
 
-    private RedisValue[] ProbeArgs(long lease, int outcome) =>
+    /// <param name="lease">The lease.</param>
+    /// <param name="outcome">1 success, 0 failure, -1 released.</param>
+    /// <param name="reopenMs">The period a failure (or an expired lease) reopens the fleet for; by default <see cref="ReopenMs"/>.</param>
+    private RedisValue[] ProbeArgs(long lease, int outcome, long reopenMs = -1) =>
     [
         lease,
         outcome,
         Options.SuccessThreshold,
-        (long)Options.RecoveryTimeout.TotalMilliseconds,
-        Options.RecoveryBackoffMultiplier,
-        (long)Options.EffectiveMaxRecoveryTimeout.TotalMilliseconds,
+        reopenMs >= 0 ? reopenMs : ReopenMs,
     ];
 
-    private void Send(string script, RedisValue[] args) => _ = RunAsync(script, args);
+    /// <summary>
+    /// The period the fleet reopens for when Redis finds a probe lease expired (a failed probe nobody reported): the
+    /// circuit's policy for the fleet's next opening, computed in advance outside the circuit's lock (see
+    /// <see cref="RefreshReopenPeriod"/>), because a lease is asked for under that lock.
+    /// </summary>
+    private long ReopenMs => Volatile.Read(ref _reopenMs) is > 0 and var ms ? ms : (long)Options.RecoveryTimeout.TotalMilliseconds;
 
-    /// <summary>Runs a script without blocking the caller; its answer moves the local state. Store failures only degrade.</summary>
-    private async Task RunAsync(string script, RedisValue[] args, Action? onSuccess = null, Action<SharedState>? onState = null, Action? then = null)
+    /// <summary>Computes the next reopening's period for the fleet's current count of openings (never under the circuit's lock).</summary>
+    private void RefreshReopenPeriod(long attempt)
     {
-        try
-        {
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                return;
-            }
-
-            RedisValue[] values = new RedisValue[args.Length + 3];
-            values[0] = _sharing.Channel.ToString();
-            values[1] = _breaker.Name;
-            values[2] = (long)_sharing.Options.KeyExpiry.TotalMilliseconds;
-            args.CopyTo(values, 3);
-            RedisResult result = await _sharing.Database.ScriptEvaluateAsync(script, _keys, values).ConfigureAwait(false);
-            SharedState state = Parse(result);
-            _sharing.OnSucceeded();
-            if (Interlocked.Exchange(ref _storeFailing, 0) != 0)
-            {
-                OnStoreRecovered(); // this circuit's master answers again (the connection as a whole may never have failed)
-            }
-
-            onSuccess?.Invoke();
-            onState?.Invoke(state);
-            Apply(state);
-        }
-#pragma warning disable CA1031 // No store failure (connection, timeout, garbage, a bug in a reply) may reach a caller.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Volatile.Write(ref _storeFailing, 1);
-            _sharing.OnFailed(ex);
-        }
-        finally
-        {
-            then?.Invoke();
-        }
-    }
-
-    private static SharedState Parse(RedisResult result)
-    {
-        if (result.Resp2Type != ResultType.Array || result.Length != 5)
-        {
-            throw new InvalidDataException($"The circuit store answered with an unexpected reply ({result.Resp2Type}).");
-        }
-
-        long state = (long)result[2];
-        if (state is < 0 or > 3)
-        {
-            throw new InvalidDataException($"The circuit store answered with an unknown state ({state}).");
-        }
-
-        return new SharedState((long)result[0], (long)result[1], (CircuitState)state, Math.Max(0, (long)result[3]), (long)result[4]);
-    }
-
-    /// <summary>Makes the local state follow the fleet's when the fleet's is newer than the last one applied.</summary>
-    public void Apply(SharedState state)
-    {
-        lock (_applyLock)
-        {
-            if (state.Epoch == _epoch && state.Generation <= _generation)
-            {
-                return; // an answer or message older than what was applied already
-            }
-
-            _epoch = state.Epoch;
-            _generation = state.Generation;
-            _latest = state;
-            if (_applying)
-            {
-                return; // the thread applying now applies this one next: the newest state is always applied last
-            }
-
-            _applying = true;
-        }
-
-        // One thread applies at a time, outside the lock (state-change handlers run during ApplyRemote), until no newer
-        // state arrived meanwhile.
-        while (true)
-        {
-            SharedState next;
-            lock (_applyLock)
-            {
-                if (_latest is not { } latest)
-                {
-                    _applying = false;
-                    return;
-                }
-
-                next = latest;
-                _latest = null;
-            }
-
-            ApplyNow(next);
-        }
-    }
-
-    private void ApplyNow(SharedState state)
-    {
-        // The fleet moved on: the outcomes seen so far belong to the state it left and are never reported.
-        MarkReported(_machine.Counts);
-
-        CircuitState local = _machine.RawState;
-        if (state.State == local && state.State != CircuitState.Open)
-        {
-            return;
-        }
-
-        // A process that tripped locally while the store was down keeps its open period until the fleet hears of it.
-        if (state.State == CircuitState.Closed && local == CircuitState.Open && Volatile.Read(ref _pendingTrip) != 0)
-        {
-            return;
-        }
-
-        _machine.ApplyRemote(state.State, TimeSpan.FromMilliseconds(state.RemainingMs));
+        int next = (int)Math.Min(int.MaxValue - 1, Math.Max(1, attempt)) + 1;
+        Volatile.Write(ref _reopenMs, (long)_circuit.ComputeOpenPeriod(next).TotalMilliseconds);
     }
 
     public void Dispose()

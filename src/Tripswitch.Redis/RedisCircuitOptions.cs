@@ -11,7 +11,7 @@ public sealed class RedisCircuitOptions
     /// <value>Defaults to 50 milliseconds. Valid range: 1 millisecond to 10 seconds.</value>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>How often each instance re-reads every circuit's shared state, the safety net for missed pub/sub messages.</summary>
+    /// <summary>How often each instance re-reads circuits' shared state (up to 1,000 circuits each time, in turn), the safety net for missed pub/sub messages.</summary>
     /// <value>Defaults to 1 second. Valid range: 10 milliseconds to 10 minutes.</value>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -23,16 +23,21 @@ public sealed class RedisCircuitOptions
     /// <value>Defaults to <see cref="System.TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    internal void Validate()
+    /// <summary>Every problem with these options, as data (option, value, valid range, message); empty when they are valid.</summary>
+    /// <returns>The errors.</returns>
+    public IReadOnlyList<OptionError> GetValidationErrors()
     {
-        if (string.IsNullOrWhiteSpace(KeyPrefix))
-        {
-            throw new ArgumentException($"{nameof(RedisCircuitOptions)}.{nameof(KeyPrefix)} must not be empty; it was '{KeyPrefix}'.", nameof(KeyPrefix));
-        }
-
-        CircuitBreakerOptions.CheckRange(string.Empty, nameof(ReportInterval), ReportInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10), owner: nameof(RedisCircuitOptions));
-        CircuitBreakerOptions.CheckRange(string.Empty, nameof(ResyncInterval), ResyncInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), owner: nameof(RedisCircuitOptions));
-        CircuitBreakerOptions.CheckRange(string.Empty, nameof(KeyExpiry), KeyExpiry, TimeSpan.FromSeconds(1), TimeSpan.FromDays(365), owner: nameof(RedisCircuitOptions));
-        ArgumentNullException.ThrowIfNull(TimeProvider);
+        const string Owner = nameof(RedisCircuitOptions);
+        var errors = new List<OptionError>();
+        OptionChecks.CheckNotEmpty(errors, Owner, nameof(KeyPrefix), KeyPrefix);
+        OptionChecks.CheckRange(errors, Owner, nameof(ReportInterval), ReportInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+        OptionChecks.CheckRange(errors, Owner, nameof(ResyncInterval), ResyncInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
+        OptionChecks.CheckRange(errors, Owner, nameof(KeyExpiry), KeyExpiry, TimeSpan.FromSeconds(1), TimeSpan.FromDays(365));
+        OptionChecks.CheckNotNull(errors, Owner, nameof(TimeProvider), TimeProvider, "use TimeProvider.System for real time.");
+        return errors;
     }
+
+    /// <summary>Throws the first of <see cref="GetValidationErrors"/>: an <see cref="ArgumentException"/> naming the option and its valid range.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void Validate() => OptionChecks.ThrowIfAny(GetValidationErrors());
 }

@@ -4,6 +4,8 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
+using Tripswitch.Sharing;
+using Tripswitch.Telemetry;
 
 namespace Tripswitch.Redis;
 
@@ -27,7 +29,7 @@ namespace Tripswitch.Redis;
 /// </remarks>
 public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
 {
-    private static readonly Counter<long> s_errors = TripswitchTelemetry.Meter.CreateCounter<long>(
+    private static readonly Counter<long> s_errors = TripswitchMetrics.Meter.CreateCounter<long>(
         "tripswitch.redis.errors", unit: "{error}", description: "Failed operations on the shared circuit store (the circuits fell back to their local rules).");
 
     private readonly CircuitBreakerRegistry _registry;
@@ -37,7 +39,9 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
     private readonly ConcurrentDictionary<string, RedisCircuitCoordinator> _circuits = new(StringComparer.Ordinal);
     private readonly ITimer _timer;
     private readonly long _resyncEveryTicks;
+    private readonly RedisBatcher _batcher;
     private long _tick;
+    private int _resyncCursor;
     private int _degraded;
     private int _disposed;
 
@@ -52,6 +56,7 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
         Database = redis.GetDatabase();
         Time = options.TimeProvider;
         _resyncEveryTicks = Math.Max(1, (long)(options.ResyncInterval / options.ReportInterval));
+        _batcher = new RedisBatcher(this, redis);
 
         _redis.ConnectionFailed += OnConnectionFailed;
         _redis.ConnectionRestored += OnConnectionRestored;
@@ -140,10 +145,10 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
         }
     }
 
-    private RedisCircuitCoordinator Join(CircuitBreaker breaker)
+    private RedisCircuitCoordinator Join(SharedCircuit circuit)
     {
-        var coordinator = new RedisCircuitCoordinator(this, breaker);
-        _circuits[breaker.Name] = coordinator;
+        var coordinator = new RedisCircuitCoordinator(this, circuit);
+        _circuits[circuit.Name] = coordinator;
         coordinator.Resync();
         return coordinator;
     }
@@ -206,10 +211,18 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
             && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out long remaining)
             && _circuits.TryGetValue(parts[4], out RedisCircuitCoordinator? circuit))
         {
-            circuit.Apply(new SharedState(epoch, generation, (CircuitState)state, remaining, 0));
+            circuit.Apply(new SharedState(epoch, generation, (CircuitState)state, remaining, 0), circuit.Version);
         }
     }
 
+    /// <summary>The most circuits one resync reads: a missed message heals within (circuits / this) resync intervals.</summary>
+    internal const int MaxResyncPerInterval = 1_000;
+
+    /// <summary>
+    /// Every report interval: hand back idle leases, and send every circuit's outcome report in one batch; every resync
+    /// interval, read the next slice of the circuits. Pub/sub is the primary path for state changes; the resync is only
+    /// the safety net, so it never reads every key every interval.
+    /// </summary>
     private void OnTick()
     {
         if (Volatile.Read(ref _disposed) != 0)
@@ -218,19 +231,48 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
         }
 
         bool resync = ++_tick % _resyncEveryTicks == 0;
+        List<PendingReport>? reports = null;
         foreach (RedisCircuitCoordinator circuit in _circuits.Values)
         {
-            circuit.OnTick(resync);
+            circuit.ReleaseIdleLeases();
+            if (circuit.TryTakeReport(out PendingReport report))
+            {
+                (reports ??= []).Add(report);
+            }
+        }
+
+        if (reports is not null)
+        {
+            _batcher.Report(reports);
+        }
+
+        if (resync)
+        {
+            _batcher.Resync(NextResyncSlice());
         }
     }
 
-    private void ResyncAll()
+    private List<RedisCircuitCoordinator> NextResyncSlice()
     {
-        foreach (RedisCircuitCoordinator circuit in _circuits.Values)
+        RedisCircuitCoordinator[] all = [.. _circuits.Values];
+        if (all.Length <= MaxResyncPerInterval)
         {
-            circuit.Resync();
+            return [.. all];
         }
+
+        int start = _resyncCursor % all.Length;
+        _resyncCursor = (start + MaxResyncPerInterval) % all.Length;
+        var slice = new List<RedisCircuitCoordinator>(MaxResyncPerInterval);
+        for (int i = 0; i < MaxResyncPerInterval; i++)
+        {
+            slice.Add(all[(start + i) % all.Length]);
+        }
+
+        return slice;
     }
+
+    /// <summary>Reads every circuit (after a reconnect, when pub/sub messages may have been missed), in batches.</summary>
+    private void ResyncAll() => _batcher.Resync([.. _circuits.Values]);
 
     /// <summary>Leaves the fleet: the circuits go on with their local rules; an owned connection is closed.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -274,5 +316,8 @@ public sealed partial class RedisCircuitSharing : IAsyncDisposable, IDisposable
     }
 }
 
-/// <summary>A circuit's state as the Redis scripts return and publish it.</summary>
-internal readonly record struct SharedState(long Epoch, long Generation, CircuitState State, long RemainingMs, long Extra);
+/// <summary>
+/// A circuit's state as the Redis scripts return and publish it; <paramref name="Attempt"/> is the fleet's count of
+/// openings since it was last closed (-1 when unknown: the published messages don't carry it).
+/// </summary>
+internal readonly record struct SharedState(long Epoch, long Generation, CircuitState State, long RemainingMs, long Extra, long Attempt = -1);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Tripswitch.Controller;
+using Tripswitch.Sharing;
 
 namespace Tripswitch;
 
@@ -15,6 +16,7 @@ namespace Tripswitch;
 public sealed class CircuitBreaker
 {
     private readonly CircuitStateMachine _machine;
+    private SharedCircuit? _shared;
 
     /// <summary>Creates a breaker. The options are validated and copied: later changes to them have no effect.</summary>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
@@ -45,7 +47,43 @@ public sealed class CircuitBreaker
     /// <summary>The current state. Reading it moves an open circuit whose open period is over to half-open.</summary>
     public CircuitState State => _machine.State;
 
+    /// <summary>
+    /// A copy of the options the circuit runs with now (validated; <see cref="CircuitBreakerOptions.Name"/> is the
+    /// circuit's name). Each read returns a new copy: changing it has no effect on the circuit. To change a running
+    /// circuit's options, reconfigure its registry (<see cref="CircuitBreakerRegistry.Reconfigure"/>).
+    /// </summary>
+    /// <value>A new copy of the current options (delegates and the time provider are shared, not copied).</value>
+    public CircuitBreakerOptions Options => _machine.Options.Clone();
+
     internal CircuitStateMachine Machine => _machine;
+
+    /// <summary>
+    /// Plugs shared state into this circuit (see <see cref="CircuitCoordinator"/>): <paramref name="factory"/> receives
+    /// the circuit's <see cref="SharedCircuit"/> and returns its coordinator. The coordinator it replaces, if any, is
+    /// disposed when it implements <see cref="IDisposable"/>. Works before or while calls run.
+    /// </summary>
+    /// <param name="factory">Makes the coordinator; <see langword="null"/> (or a factory returning <see langword="null"/>) detaches the current one.</param>
+    public void SetCoordinator(Func<SharedCircuit, CircuitCoordinator?>? factory)
+    {
+        CircuitCoordinator? coordinator = factory?.Invoke(Shared);
+        (_machine.Attach(coordinator) as IDisposable)?.Dispose();
+    }
+
+    /// <summary>This circuit as its coordinator sees it (made on first use: most circuits never join a fleet).</summary>
+    internal SharedCircuit Shared
+    {
+        get
+        {
+            SharedCircuit? shared = Volatile.Read(ref _shared);
+            if (shared is null)
+            {
+                Interlocked.CompareExchange(ref _shared, new SharedCircuit(this, _machine), null);
+                shared = _shared!;
+            }
+
+            return shared;
+        }
+    }
 
     /// <summary>Applies new options (validated, copied) keeping the state and the counts. The name and time provider cannot change.</summary>
     internal void Reconfigure(CircuitBreakerOptions options)

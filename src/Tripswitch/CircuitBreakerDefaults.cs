@@ -10,7 +10,10 @@ internal static class CircuitBreakerDefaults
     public const int MaxFailureThreshold = 1_000_000;
 
     public static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>The shortest <see cref="CircuitBreakerOptions.RecoveryTimeout"/>, and the shortest open period any policy may compute.</summary>
     public static readonly TimeSpan MinRecoveryTimeout = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The longest <see cref="CircuitBreakerOptions.RecoveryTimeout"/> and <see cref="CircuitBreakerOptions.MaxRecoveryTimeout"/>.</summary>
     public static readonly TimeSpan MaxRecoveryTimeout = TimeSpan.FromDays(1);
 
     /// <summary>The longest open period (backoff, hints) when <see cref="CircuitBreakerOptions.MaxRecoveryTimeout"/> is not set, unless <see cref="CircuitBreakerOptions.RecoveryTimeout"/> is longer.</summary>
@@ -25,6 +28,11 @@ internal static class CircuitBreakerDefaults
     public const int MaxHalfOpenMaxCalls = 1_000;
 
     public static readonly TimeSpan HalfOpenProbeTimeout = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan MinHalfOpenProbeTimeout = TimeSpan.FromMilliseconds(1);
+    public static readonly TimeSpan MaxHalfOpenProbeTimeout = TimeSpan.FromDays(1);
+
+    public static readonly TimeSpan MinSlowCallThreshold = TimeSpan.FromMilliseconds(1);
+    public static readonly TimeSpan MaxSlowCallThreshold = TimeSpan.FromDays(1);
 
     public const double FailureRatio = 0.1;
     public const int MinimumThroughput = 100;
@@ -37,11 +45,13 @@ internal static class CircuitBreakerDefaults
 
     public static readonly TimeSpan SamplingDuration = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan MinSamplingDuration = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan MaxSamplingDuration = TimeSpan.FromDays(1);
 
     /// <summary>How many buckets a time window is divided into.</summary>
     public const int TimeWindowBuckets = 10;
 
     public const double RecoveryBackoffMultiplier = 1.0;
+    public const double MinRecoveryBackoffMultiplier = 1.0;
     public const double MaxRecoveryBackoffMultiplier = 100.0;
 
     public const int RegistryCapacity = 10_000;

@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace Tripswitch;
 
@@ -6,7 +5,7 @@ namespace Tripswitch;
 /// Options of one <see cref="CircuitBreaker"/>. A breaker validates them when it is built and keeps its own copy,
 /// so changing this object afterwards has no effect on a breaker that already exists.
 /// </summary>
-public sealed class CircuitBreakerOptions
+public sealed partial class CircuitBreakerOptions
 {
     /// <summary>The circuit's name, used in exceptions, summaries and telemetry.</summary>
     /// <value>Defaults to <c>"default"</c>. Must not be empty or white space. A registry names each breaker after its key.</value>
@@ -137,125 +136,24 @@ public sealed class CircuitBreakerOptions
     public CircuitBreakerOptions Clone() => (CircuitBreakerOptions)MemberwiseClone();
 
     /// <summary>
-    /// Throws when a value is out of range: an <see cref="ArgumentOutOfRangeException"/> (or <see cref="ArgumentException"/>)
-    /// whose message names the option, the value and the valid range.
+    /// Throws when a value is out of range: the exception of the first of <see cref="GetValidationErrors"/>, an
+    /// <see cref="ArgumentOutOfRangeException"/> (or <see cref="ArgumentException"/>) whose message names the option, the
+    /// value and the valid range.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public void Validate() => Validate(circuit: null);
+    public void Validate() => OptionChecks.ThrowIfAny(GetValidationErrors());
 
     /// <summary>The longest open period in force: <see cref="MaxRecoveryTimeout"/>, or its documented default.</summary>
     internal TimeSpan EffectiveMaxRecoveryTimeout
         => MaxRecoveryTimeout ?? (RecoveryTimeout > CircuitBreakerDefaults.DefaultMaxRecoveryTimeout ? RecoveryTimeout : CircuitBreakerDefaults.DefaultMaxRecoveryTimeout);
 
-#pragma warning disable CA2208 // The "parameter" named is the option, on purpose: it is what the user must fix.
-    /// <summary>Validates, naming <paramref name="circuit"/> in the message when it is given (registries and configuration).</summary>
-    internal void Validate(string? circuit)
+    /// <summary>Validates, naming <paramref name="circuit"/> in the message (registries and configuration).</summary>
+    internal void Validate(string circuit)
     {
-        string prefix = circuit is null ? string.Empty : $"Circuit '{circuit}': ";
-        if (string.IsNullOrWhiteSpace(Name))
+        IReadOnlyList<OptionError> errors = GetValidationErrors();
+        if (errors.Count > 0)
         {
-            throw new ArgumentException(
-                $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(Name)} must be a non-empty name; it was {(Name is null ? "null" : $"'{Name}'")}.",
-                nameof(Name));
-        }
-
-        CheckDefined(prefix, nameof(Mode), Mode);
-        CheckDefined(prefix, nameof(Rule), Rule);
-        CheckRange(prefix, nameof(FailureThreshold), FailureThreshold, CircuitBreakerDefaults.MinFailureThreshold, CircuitBreakerDefaults.MaxFailureThreshold);
-        CheckRatio(prefix, nameof(FailureRatio), FailureRatio);
-        CheckRange(prefix, nameof(MinimumThroughput), MinimumThroughput, CircuitBreakerDefaults.MinMinimumThroughput, CircuitBreakerDefaults.MaxMinimumThroughput);
-        CheckRange(prefix, nameof(WindowSize), WindowSize, CircuitBreakerDefaults.MinWindowSize, CircuitBreakerDefaults.MaxWindowSize);
-        CheckRange(prefix, nameof(SamplingDuration), SamplingDuration, CircuitBreakerDefaults.MinSamplingDuration, CircuitBreakerDefaults.MaxRecoveryTimeout);
-        if (Rule == FailureRule.CountWindow && MinimumThroughput > WindowSize)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(MinimumThroughput),
-                MinimumThroughput,
-                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(MinimumThroughput)} must be between 1 and {nameof(WindowSize)} ({WindowSize}) with the {nameof(FailureRule.CountWindow)} rule, or the window could never trip; it was {MinimumThroughput}."));
-        }
-
-        if (SlowCallThreshold is { } slow)
-        {
-            CheckRange(prefix, nameof(SlowCallThreshold), slow, CircuitBreakerDefaults.MinRecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout);
-        }
-
-        if (SlowCallRatio is { } slowRatio)
-        {
-            CheckRatio(prefix, nameof(SlowCallRatio), slowRatio);
-            if (SlowCallThreshold is null || Rule == FailureRule.ConsecutiveFailures)
-            {
-                throw new ArgumentException(
-                    $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(SlowCallRatio)} needs {nameof(SlowCallThreshold)} set and a window rule ({nameof(FailureRule.CountWindow)} or {nameof(FailureRule.TimeWindow)}); {nameof(SlowCallThreshold)} was {(SlowCallThreshold is null ? "null" : "set")} and {nameof(Rule)} was {Rule}.",
-                    nameof(SlowCallRatio));
-            }
-        }
-
-        CheckRange(prefix, nameof(RecoveryTimeout), RecoveryTimeout, CircuitBreakerDefaults.MinRecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout);
-        if (MaxRecoveryTimeout is { } max)
-        {
-            CheckRange(prefix, nameof(MaxRecoveryTimeout), max, RecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout, lowerName: nameof(RecoveryTimeout));
-        }
-
-        if (double.IsNaN(RecoveryBackoffMultiplier) || RecoveryBackoffMultiplier < 1 || RecoveryBackoffMultiplier > CircuitBreakerDefaults.MaxRecoveryBackoffMultiplier)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(RecoveryBackoffMultiplier),
-                RecoveryBackoffMultiplier,
-                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(RecoveryBackoffMultiplier)} must be between 1 and {CircuitBreakerDefaults.MaxRecoveryBackoffMultiplier}; it was {RecoveryBackoffMultiplier}."));
-        }
-
-        if (double.IsNaN(RecoveryJitter) || RecoveryJitter < 0 || RecoveryJitter >= 1)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(RecoveryJitter),
-                RecoveryJitter,
-                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(RecoveryJitter)} must be at least 0 and less than 1; it was {RecoveryJitter}."));
-        }
-
-        CheckRange(prefix, nameof(SuccessThreshold), SuccessThreshold, CircuitBreakerDefaults.MinSuccessThreshold, CircuitBreakerDefaults.MaxSuccessThreshold);
-        CheckRange(prefix, nameof(HalfOpenMaxCalls), HalfOpenMaxCalls, CircuitBreakerDefaults.MinHalfOpenMaxCalls, CircuitBreakerDefaults.MaxHalfOpenMaxCalls);
-        CheckRange(prefix, nameof(HalfOpenProbeTimeout), HalfOpenProbeTimeout, CircuitBreakerDefaults.MinRecoveryTimeout, CircuitBreakerDefaults.MaxRecoveryTimeout);
-
-        if (TimeProvider is null)
-        {
-            throw new ArgumentNullException(nameof(TimeProvider), $"{prefix}{nameof(CircuitBreakerOptions)}.{nameof(TimeProvider)} must not be null; use TimeProvider.System for real time.");
+            throw (errors[0] with { Circuit = circuit }).ToException();
         }
     }
-
-    internal static void CheckRange<T>(string prefix, string option, T value, T min, T max, string? lowerName = null, string owner = nameof(CircuitBreakerOptions))
-        where T : IComparable<T>
-    {
-        if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
-        {
-            string lower = lowerName is null ? $"{min}" : $"{lowerName} ({min})";
-            throw new ArgumentOutOfRangeException(
-                option,
-                value,
-                string.Create(CultureInfo.InvariantCulture, $"{prefix}{owner}.{option} must be between {lower} and {max}; it was {value}."));
-        }
-    }
-
-    private static void CheckRatio(string prefix, string option, double value)
-    {
-        if (double.IsNaN(value) || value <= 0 || value > 1)
-        {
-            throw new ArgumentOutOfRangeException(
-                option,
-                value,
-                string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(CircuitBreakerOptions)}.{option} must be greater than 0 and at most 1; it was {value}."));
-        }
-    }
-
-    private static void CheckDefined<TEnum>(string prefix, string option, TEnum value)
-        where TEnum : struct, Enum
-    {
-        if (!Enum.IsDefined(value))
-        {
-            throw new ArgumentOutOfRangeException(
-                option,
-                value,
-                $"{prefix}{nameof(CircuitBreakerOptions)}.{option} must be one of {string.Join(", ", Enum.GetNames<TEnum>())}; it was {value}.");
-        }
-    }
-#pragma warning restore CA2208
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Tripswitch.Sharing;
 
 namespace Tripswitch;
 
@@ -23,7 +24,7 @@ public sealed class CircuitBreakerRegistry
     private readonly Lock _evictionLock = new();
     private int _count;
     private int _nextEvictionCount;
-    private Func<CircuitBreaker, Controller.CircuitCoordinator?>? _coordinatorFactory;
+    private Func<SharedCircuit, CircuitCoordinator?>? _coordinatorFactory;
 
     // Moved by every access and addition (see Touch): ordering entries by their stamps is least-recently-used order.
     private long _clock;
@@ -164,9 +165,9 @@ public sealed class CircuitBreakerRegistry
         {
             created.Breaker.StateChanged += OnBreakerStateChanged;
             created.Breaker.Rejected += OnBreakerRejected;
-            if (_coordinatorFactory is { } factory)
+            if (Volatile.Read(ref _coordinatorFactory) is { } factory)
             {
-                created.Breaker.Machine.Attach(factory(created.Breaker));
+                created.Breaker.SetCoordinator(factory);
             }
 
             if (!ReferenceEquals(config, _config))
@@ -194,14 +195,17 @@ public sealed class CircuitBreakerRegistry
 
     /// <summary>
     /// Gives every breaker of the registry (those it holds now and those it creates later) a coordinator made by
-    /// <paramref name="factory"/>: the seam through which shared state (Tripswitch.Redis) joins a fleet.
+    /// <paramref name="factory"/> (see <see cref="CircuitBreaker.SetCoordinator"/>): the seam through which shared state
+    /// (Tripswitch.Redis, an in-memory fleet, your own store) joins a fleet. The coordinators it replaces, and those of
+    /// breakers the registry evicts, are disposed when they implement <see cref="IDisposable"/>.
     /// </summary>
-    internal void SetCoordinatorFactory(Func<CircuitBreaker, Controller.CircuitCoordinator?>? factory)
+    /// <param name="factory">Makes each circuit's coordinator; <see langword="null"/> detaches them all.</param>
+    public void SetCoordinatorFactory(Func<SharedCircuit, CircuitCoordinator?>? factory)
     {
         Volatile.Write(ref _coordinatorFactory, factory);
         foreach (KeyValuePair<string, Entry> pair in _entries)
         {
-            pair.Value.Breaker.Machine.Attach(factory?.Invoke(pair.Value.Breaker));
+            pair.Value.Breaker.SetCoordinator(factory);
         }
     }
 
@@ -304,7 +308,7 @@ public sealed class CircuitBreakerRegistry
                     entry.Breaker.StateChanged -= OnBreakerStateChanged;
                     entry.Breaker.Rejected -= OnBreakerRejected;
                     entry.Breaker.Machine.Detach();
-                    (entry.Breaker.Machine.Coordinator as IDisposable)?.Dispose();
+                    entry.Breaker.SetCoordinator(null);
                     Interlocked.Decrement(ref _count);
                 }
             }
@@ -346,20 +350,10 @@ public sealed class CircuitBreakerRegistry
         public static Configuration From(CircuitBreakerRegistryOptions options)
         {
             ArgumentNullException.ThrowIfNull(options);
-            options.ValidateCapacity();
-            CircuitBreakerOptions defaults = (options.Defaults ?? throw new ArgumentNullException(nameof(options), "CircuitBreakerRegistryOptions.Defaults must not be null.")).Clone();
-            defaults.Validate("(defaults)");
-
-            var overrides = new Dictionary<string, CircuitBreakerOptions>(StringComparer.Ordinal);
-            foreach ((string key, Action<CircuitBreakerOptions> configure) in options.Overrides)
-            {
-                CircuitBreakerOptions circuit = defaults.Clone();
-                configure(circuit);
-                circuit.Name = key;
-                circuit.Validate(key);
-                overrides[key] = circuit;
-            }
-
+            var errors = new List<OptionError>();
+            var resolved = options.Resolve(errors);
+            OptionChecks.ThrowIfAny(errors);
+            (CircuitBreakerOptions defaults, Dictionary<string, CircuitBreakerOptions> overrides) = resolved!.Value;
             return new Configuration(defaults, overrides, options.Capacity);
         }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Tripswitch;
 
 /// <summary>Options of a <see cref="CircuitBreakerRegistry"/>: the defaults every breaker starts from, per-key overrides and the capacity bound.</summary>
@@ -32,14 +30,48 @@ public sealed class CircuitBreakerRegistryOptions
 
     internal IReadOnlyDictionary<string, Action<CircuitBreakerOptions>> Overrides => _overrides;
 
-    internal void ValidateCapacity()
+    /// <summary>
+    /// Every problem with these options, as data: the capacity, then the defaults (as circuit <c>(defaults)</c>), then each
+    /// per-key override (as that circuit), leaving out an override's errors that only repeat the defaults' own.
+    /// </summary>
+    /// <returns>The errors; empty when the options are valid.</returns>
+    /// <remarks>Runs each <see cref="Configure"/> delegate once, on a copy of <see cref="Defaults"/>.</remarks>
+    public IReadOnlyList<OptionError> GetValidationErrors()
     {
-        if (Capacity < CircuitBreakerDefaults.MinRegistryCapacity || Capacity > CircuitBreakerDefaults.MaxRegistryCapacity)
+        var errors = new List<OptionError>();
+        _ = Resolve(errors);
+        return errors;
+    }
+
+    /// <summary>The name the defaults have in messages.</summary>
+    internal const string DefaultsName = "(defaults)";
+
+    /// <summary>Builds the validated copies a registry runs with, adding every problem to <paramref name="errors"/>.</summary>
+    /// <returns>The defaults and each key's options, or <see langword="null"/> when <see cref="Defaults"/> is null.</returns>
+    internal (CircuitBreakerOptions Defaults, Dictionary<string, CircuitBreakerOptions> Overrides)? Resolve(List<OptionError> errors)
+    {
+        OptionChecks.CheckRange(errors, nameof(CircuitBreakerRegistryOptions), nameof(Capacity), Capacity, CircuitBreakerDefaults.MinRegistryCapacity, CircuitBreakerDefaults.MaxRegistryCapacity);
+        if (!OptionChecks.CheckNotNull(errors, nameof(CircuitBreakerRegistryOptions), nameof(Defaults), Defaults))
         {
-            throw new ArgumentOutOfRangeException(
-                nameof(Capacity),
-                Capacity,
-                string.Create(CultureInfo.InvariantCulture, $"{nameof(CircuitBreakerRegistryOptions)}.{nameof(Capacity)} must be between {CircuitBreakerDefaults.MinRegistryCapacity} and {CircuitBreakerDefaults.MaxRegistryCapacity}; it was {Capacity}."));
+            return null;
         }
+
+        CircuitBreakerOptions defaults = Defaults.Clone();
+        OptionError[] defaultsErrors = [.. defaults.GetValidationErrors()];
+        errors.AddRange(defaultsErrors.Select(static e => e with { Circuit = DefaultsName }));
+
+        var overrides = new Dictionary<string, CircuitBreakerOptions>(StringComparer.Ordinal);
+        foreach ((string key, Action<CircuitBreakerOptions> configure) in _overrides)
+        {
+            CircuitBreakerOptions circuit = defaults.Clone();
+            configure(circuit);
+            circuit.Name = key;
+
+            // With invalid defaults every circuit would repeat their errors: report only each circuit's own.
+            errors.AddRange(circuit.GetValidationErrors().Where(e => !defaultsErrors.Contains(e)).Select(e => e with { Circuit = key }));
+            overrides[key] = circuit;
+        }
+
+        return (defaults, overrides);
     }
 }

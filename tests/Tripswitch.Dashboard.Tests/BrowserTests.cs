@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
@@ -8,10 +9,10 @@ namespace Tripswitch.Dashboard.Tests;
 
 /// <summary>
 /// The page in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright's bundled driver; no browser
-/// download). The dashboard's clock is fake, so the page gets a snapshot only when the test advances it: the row that
-/// turns open does so from the transition the server pushes.
+/// download). The dashboard's clock is fake, so the page gets a periodic diff only when the test advances it: the row
+/// that turns open does so from what the server pushes after the transition.
 /// </summary>
-public class BrowserTests
+public partial class BrowserTests
 {
     // What Chromium needs on this closed network: no sandbox (root), no GPU, and no background connections.
     private static readonly string[] ChromiumFlags =
@@ -39,20 +40,8 @@ public class BrowserTests
         scene.Step(0);
 
         using IPlaywright playwright = await Playwright.CreateAsync();
-        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            Args = ChromiumFlags,
-            Timeout = 20_000,
-        });
-        IPage page = await browser.NewPageAsync(new BrowserNewPageOptions
-        {
-            ViewportSize = new ViewportSize { Width = 1440, Height = 820 },
-            ColorScheme = ColorScheme.Dark,
-            TimezoneId = "UTC",
-            Locale = "en-GB",
-        });
+        await using IBrowser browser = await LaunchAsync(playwright, chromium);
+        IPage page = await NewPageAsync(browser);
         var requests = new List<string>();
         var errors = new List<string>();
         int loads = 0;
@@ -68,12 +57,12 @@ public class BrowserTests
         await Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-status", "live");
         Assert.Equal(Scene.Names.Order(StringComparer.Ordinal), await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.circuit)"));
 
-        // Traffic between snapshots, so each sparkline has a history computed in the page.
+        // Traffic between updates, so each sparkline has a history computed in the page.
         for (int step = 1; step <= Scene.Steps; step++)
         {
             scene.Step(step);
             clock.Advance(TimeSpan.FromSeconds(1));
-            await Expect(page.Locator("body")).ToHaveAttributeAsync("data-snapshots", (step + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Expect(page.Locator("body")).ToHaveAttributeAsync("data-generated-at", Json(clock.GetUtcNow()));
         }
 
         ILocator target = page.Locator("tr[data-circuit='openai/gpt-4.1']");
@@ -90,7 +79,8 @@ public class BrowserTests
         await Expect(target.Locator(".pill")).ToHaveTextAsync("open", new LocatorAssertionsToHaveTextOptions { Timeout = 2_000 });
         await Expect(page.Locator("#count-Open")).ToHaveTextAsync("2");
         await Expect(page.Locator("#log li").First).ToContainTextAsync("openai/gpt-4.1");
-        Assert.Equal(Scene.Steps + 1, int.Parse(await page.Locator("body").GetAttributeAsync("data-snapshots") ?? "0", System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(page.Locator("#circuits tr[data-circuit]").First).ToHaveAttributeAsync("data-circuit", "anthropic/claude-sonnet-4"); // open first, by name
+        await Expect(rows.Nth(1)).ToHaveAttributeAsync("data-circuit", "openai/gpt-4.1");
 
         // One more snapshot brings the counts and a sparkline spike; then the picture for the README.
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -116,7 +106,26 @@ public class BrowserTests
         }
     }
 
-    /// <summary>Deterministic traffic for five circuits over a few snapshots.</summary>
+    private static async Task<IBrowser> LaunchAsync(IPlaywright playwright, string chromium) => await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = chromium,
+        Headless = true,
+        Args = ChromiumFlags,
+        Timeout = 20_000,
+    });
+
+    private static Task<IPage> NewPageAsync(IBrowser browser) => browser.NewPageAsync(new BrowserNewPageOptions
+    {
+        ViewportSize = new ViewportSize { Width = 1440, Height = 820 },
+        ColorScheme = ColorScheme.Dark,
+        TimezoneId = "UTC",
+        Locale = "en-GB",
+    });
+
+    /// <summary>A time as the stream's JSON writes it.</summary>
+    private static string Json(DateTimeOffset time) => JsonSerializer.Serialize(time).Trim('"');
+
+    /// <summary>Deterministic traffic for five circuits over a few updates.</summary>
     private sealed class Scene(CircuitBreakerRegistry registry)
     {
         public const int Steps = 40;

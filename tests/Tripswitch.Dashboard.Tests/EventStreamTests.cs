@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Time.Testing;
@@ -8,88 +9,170 @@ namespace Tripswitch.Dashboard.Tests;
 
 /// <summary>
 /// The event stream against a real Kestrel server. The dashboard's clock is a <see cref="FakeTimeProvider"/>, so a
-/// snapshot arrives only when a test advances it: any other event is pushed by a transition.
+/// periodic diff arrives only when a test advances it: any other event is pushed by a transition.
 /// </summary>
 public class EventStreamTests
 {
     [Fact]
-    public async Task Events_OnConnect_SendsRetryAndASnapshotOfEveryCircuit()
+    public async Task Events_OnConnect_SendsRetryAndASnapshotOfThePageOpenFirst()
     {
         FakeTimeProvider clock = Circuits.Clock();
         CircuitBreakerRegistry registry = Circuits.Registry(clock);
-        registry.Succeed("b", 2);
-        registry.Fail("a", 3);
+        registry.Succeed("a", 2);
+        registry.Fail("z", 3);
         await using DashboardServer server = await StartAsync(registry, clock);
         using CancellationTokenSource timeout = Waits.Timeout();
 
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
-        JsonElement snapshot = await events.ExpectAsync("snapshot", timeout.Token);
+        SseEvent? first = await events.ReadEventAsync(timeout.Token);
 
         Assert.Equal("text/event-stream", events.Response.Content.Headers.ContentType?.MediaType);
         Assert.True(events.Response.Headers.CacheControl?.NoCache);
         Assert.Equal(1000, events.Retry);
+        Assert.NotNull(first);
+        Assert.Equal("snapshot", first.Name);
+        Assert.Equal("1", first.Id);
+        JsonElement snapshot = first.Json;
+        Assert.Equal(1, snapshot.GetProperty("seq").GetInt64());
         Assert.Equal(clock.GetUtcNow(), snapshot.GetProperty("generatedAt").GetDateTimeOffset());
+        JsonElement view = snapshot.GetProperty("view");
+        Assert.Equal("state", view.GetProperty("sort").GetString());
+        Assert.Equal(1, view.GetProperty("page").GetInt32());
+        Assert.Equal(1, view.GetProperty("pages").GetInt32());
+        Assert.Equal(50, view.GetProperty("pageSize").GetInt32());
+        JsonElement totals = snapshot.GetProperty("totals");
+        Assert.Equal(2, totals.GetProperty("circuits").GetInt32());
+        Assert.Equal(1, totals.GetProperty("open").GetInt32());
+        Assert.Equal(1, totals.GetProperty("closed").GetInt32());
+        Assert.Equal(2, totals.GetProperty("matching").GetInt32());
         JsonElement[] circuits = [.. snapshot.GetProperty("circuits").EnumerateArray()];
-        Assert.Equal(["a", "b"], circuits.Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal(["z", "a"], circuits.Select(c => c.GetProperty("name").GetString())); // open first
         Assert.Equal("Open", circuits[0].GetProperty("state").GetString());
-        Assert.Equal(30.0, circuits[0].GetProperty("retryAfterSeconds").GetDouble());
+        Assert.Equal(clock.GetUtcNow().AddSeconds(30), circuits[0].GetProperty("retryAt").GetDateTimeOffset());
         Assert.Equal("Open", circuits[0].GetProperty("lastTransition").GetProperty("to").GetString());
         Assert.False(circuits[0].TryGetProperty("transitions", out _)); // the stream sends the last one only
+        Assert.False(circuits[1].TryGetProperty("retryAt", out _));
         Assert.Equal(2, circuits[1].GetProperty("successful").GetInt64());
     }
 
     [Fact]
-    public async Task Events_CircuitTrips_TransitionIsPushedAtOnce()
+    public async Task Events_CircuitTrips_TransitionThenADiffMovingItToTheTopArePushedAtOnce()
     {
         FakeTimeProvider clock = Circuits.Clock();
         CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 3);
+        registry.Succeed("a");
+        registry.Succeed("b");
         await using DashboardServer server = await StartAsync(registry, clock);
         using CancellationTokenSource timeout = Waits.Timeout();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
-        Assert.Empty((await events.ExpectAsync("snapshot", timeout.Token)).GetProperty("circuits").EnumerateArray());
+        await events.ExpectAsync("snapshot", timeout.Token);
 
-        registry.Fail("openai/gpt-4.1", 3);
+        registry.Fail("b", 3);
         JsonElement trip = await events.ExpectAsync("transition", timeout.Token);
-        registry.Get("payments").Isolate();
-        JsonElement isolate = await events.ExpectAsync("transition", timeout.Token);
+        JsonElement diff = await events.ExpectAsync("diff", timeout.Token);
 
-        Assert.Equal("openai/gpt-4.1", trip.GetProperty("circuit").GetString());
+        Assert.Equal("b", trip.GetProperty("circuit").GetString());
         Assert.Equal("Closed", trip.GetProperty("from").GetString());
         Assert.Equal("Open", trip.GetProperty("to").GetString());
         Assert.Equal(Circuits.Start, trip.GetProperty("at").GetDateTimeOffset());
         Assert.Equal("System.TimeoutException", trip.GetProperty("cause").GetString());
         Assert.False(trip.TryGetProperty("droppedTransitions", out _));
-        Assert.Equal("payments", isolate.GetProperty("circuit").GetString());
-        Assert.Equal("Isolated", isolate.GetProperty("to").GetString());
-        Assert.False(isolate.TryGetProperty("cause", out _));
+        Assert.Equal(2, diff.GetProperty("seq").GetInt64());
+        JsonElement changed = Assert.Single(diff.GetProperty("changed").EnumerateArray());
+        Assert.Equal("b", changed.GetProperty("name").GetString());
+        Assert.Equal("Open", changed.GetProperty("state").GetString());
+        Assert.Equal(["b", "a"], diff.GetProperty("order").EnumerateArray().Select(n => n.GetString()));
+        Assert.Equal(1, diff.GetProperty("totals").GetProperty("open").GetInt32());
+        Assert.False(diff.TryGetProperty("removed", out _));
+        Assert.False(diff.TryGetProperty("view", out _)); // same page, same page count
     }
 
     [Fact]
-    public async Task Events_DashboardClockTicks_SendsASnapshotEachInterval()
+    public async Task Events_DashboardClockTicks_SendsOnlyWhatChangedEachInterval()
     {
         FakeTimeProvider clock = Circuits.Clock();
         CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 3, recoveryTimeout: TimeSpan.FromSeconds(30));
+        registry.Succeed("a");
+        registry.Succeed("b");
         await using DashboardServer server = await StartAsync(registry, clock, TimeSpan.FromSeconds(5));
         using CancellationTokenSource timeout = Waits.Timeout();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
 
-        clock.Advance(TimeSpan.FromSeconds(4)); // not yet an interval
-        registry.Fail("a", 3);
-        await events.ExpectAsync("transition", timeout.Token); // so no snapshot came before it
-        clock.Advance(TimeSpan.FromSeconds(1));
-        JsonElement first = await events.ExpectAsync("snapshot", timeout.Token);
-        registry.Succeed("b");
         clock.Advance(TimeSpan.FromSeconds(5));
-        JsonElement second = await events.ExpectAsync("snapshot", timeout.Token);
+        SseEvent? idle = await events.ReadEventAsync(timeout.Token);
+        registry.Succeed("b", 2);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        JsonElement busy = await events.ExpectAsync("diff", timeout.Token);
 
-        Assert.Equal(Circuits.Start.AddSeconds(5), first.GetProperty("generatedAt").GetDateTimeOffset());
-        JsonElement a = Assert.Single(first.GetProperty("circuits").EnumerateArray());
-        Assert.Equal("Open", a.GetProperty("state").GetString());
-        Assert.Equal(29.0, a.GetProperty("retryAfterSeconds").GetDouble()); // opened at +4 s for 30 s
-        Assert.Equal(Circuits.Start.AddSeconds(10), second.GetProperty("generatedAt").GetDateTimeOffset());
-        Assert.Equal(["a", "b"], second.GetProperty("circuits").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
-        Assert.Equal(24.0, second.GetProperty("circuits")[0].GetProperty("retryAfterSeconds").GetDouble());
+        Assert.NotNull(idle);
+        Assert.Equal("diff", idle.Name);
+        Assert.Equal("2", idle.Id);
+        Assert.Equal(
+            ["seq", "generatedAt"], // nothing changed: only "still alive"
+            idle.Json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(Circuits.Start.AddSeconds(5), idle.Json.GetProperty("generatedAt").GetDateTimeOffset());
+        Assert.Equal(3, busy.GetProperty("seq").GetInt64());
+        JsonElement b = Assert.Single(busy.GetProperty("changed").EnumerateArray());
+        Assert.Equal("b", b.GetProperty("name").GetString());
+        Assert.Equal(3, b.GetProperty("successful").GetInt64());
+        Assert.False(busy.TryGetProperty("totals", out _)); // no state changed
+        Assert.False(busy.TryGetProperty("order", out _));
+    }
+
+    [Fact]
+    public async Task Events_FilterStateAndPage_SendOnlyThatPageAndTheTotals()
+    {
+        FakeTimeProvider clock = Circuits.Clock();
+        CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 1);
+        for (int i = 0; i < 30; i++)
+        {
+            registry.Succeed($"svc-{i:D2}");
+            registry.Succeed($"other-{i:D2}");
+        }
+
+        registry.Fail("svc-07");
+        registry.Fail("svc-21");
+        await using DashboardServer server = await StartAsync(registry, clock);
+        using CancellationTokenSource timeout = Waits.Timeout();
+
+        await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events?q=SVC&pageSize=4&page=2", timeout.Token);
+        JsonElement snapshot = await events.ExpectAsync("snapshot", timeout.Token);
+        await using SseClient open = await SseClient.ConnectAsync(server.Client, "tripswitch/events?state=open&sort=name", timeout.Token);
+        JsonElement openSnapshot = await open.ExpectAsync("snapshot", timeout.Token);
+        await using SseClient past = await SseClient.ConnectAsync(server.Client, "tripswitch/events?q=svc&pageSize=10&page=99", timeout.Token);
+        JsonElement pastSnapshot = await past.ExpectAsync("snapshot", timeout.Token);
+
+        // Page 2 of 4 rows, open first: svc-07, svc-21, svc-00, svc-01 | svc-02 ...
+        Assert.Equal(["svc-02", "svc-03", "svc-04", "svc-05"], Names(snapshot));
+        Assert.Equal(2, snapshot.GetProperty("view").GetProperty("page").GetInt32());
+        Assert.Equal(8, snapshot.GetProperty("view").GetProperty("pages").GetInt32());
+        Assert.Equal("SVC", snapshot.GetProperty("view").GetProperty("filter").GetString());
+        Assert.Equal(60, snapshot.GetProperty("totals").GetProperty("circuits").GetInt32());
+        Assert.Equal(30, snapshot.GetProperty("totals").GetProperty("matching").GetInt32());
+        Assert.Equal(["svc-07", "svc-21"], Names(openSnapshot));
+        Assert.Equal("Open", openSnapshot.GetProperty("view").GetProperty("state").GetString());
+        Assert.Equal(2, openSnapshot.GetProperty("totals").GetProperty("matching").GetInt32());
+        Assert.Equal(3, pastSnapshot.GetProperty("view").GetProperty("page").GetInt32()); // the last page
+        Assert.Equal(["svc-26", "svc-27", "svc-28", "svc-29"], Names(pastSnapshot).TakeLast(4));
+    }
+
+    [Theory]
+    [InlineData("pageSize=0", "The query parameter 'pageSize' must be a whole number from 1 to 500; it was '0'.")]
+    [InlineData("page=-1", "The query parameter 'page' must be a whole number from 1 to 2147483647; it was '-1'.")]
+    [InlineData("state=Broken", "The query parameter 'state' must be one of Closed, Open, HalfOpen, Isolated (or empty for every state); it was 'Broken'.")]
+    [InlineData("sort=random", "The query parameter 'sort' must be one of state, name, failed; it was 'random'.")]
+    [InlineData("page=1&page=2", "The query parameter 'page' is given 2 times; give it once.")]
+    [InlineData("limit=5", "Unknown query parameter 'limit'; the event stream takes q, state, sort, page and pageSize.")]
+    public async Task Events_BadQuery_Is400NamingTheParameterAndWhatIsValid(string query, string message)
+    {
+        CircuitBreakerRegistry registry = Circuits.Registry(Circuits.Clock());
+        await using DashboardServer server = await StartAsync(registry, Circuits.Clock());
+
+        using HttpResponseMessage response = await server.Client.GetAsync("tripswitch/events?" + query, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(message, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -157,20 +240,30 @@ public class EventStreamTests
             breaker.Reset();
         }
 
-        long sent = 0, dropped = 0;
-        JsonElement last;
-        do
+        long sent = 0, dropped = 0, seq = 1;
+        JsonElement last = default;
+        while (sent + dropped < Transitions)
         {
-            last = await events.ExpectAsync("transition", timeout.Token);
+            SseEvent? next = await events.ReadEventAsync(timeout.Token);
+            Assert.NotNull(next);
+            if (next.Name == "diff")
+            {
+                Assert.Equal(++seq, next.Json.GetProperty("seq").GetInt64()); // no gap: every diff made is sent
+                dropped += next.Json.TryGetProperty("droppedTransitions", out JsonElement dd) ? dd.GetInt64() : 0;
+                continue;
+            }
+
+            last = next.Json;
             sent++;
             dropped += last.TryGetProperty("droppedTransitions", out JsonElement d) ? d.GetInt64() : 0;
         }
-        while (sent + dropped < Transitions);
 
         Assert.Equal(Transitions, sent + dropped);
         Assert.Equal("Closed", last.GetProperty("to").GetString()); // the newest is never the one dropped
         Assert.Equal("Isolated", last.GetProperty("from").GetString());
     }
+
+    private static string?[] Names(JsonElement snapshot) => [.. snapshot.GetProperty("circuits").EnumerateArray().Select(c => c.GetProperty("name").GetString())];
 
     private static Task<DashboardServer> StartAsync(CircuitBreakerRegistry registry, TimeProvider clock, TimeSpan? interval = null)
         => DashboardServer.StartAsync(map: app => app.MapTripswitchDashboard("/tripswitch", o =>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tripswitch.Demo.Tests.Infrastructure;
+using Tripswitch.Testing.Redis;
 
 namespace Tripswitch.Demo.Tests;
 
@@ -9,7 +10,7 @@ public sealed class FleetTests
     [Fact]
     public async Task TwoInstances_OneTripOpensTheCircuitInBoth()
     {
-        await using RedisServer redis = await RedisServer.StartAsync();
+        await using RedisServer redis = await RedisServer.StartNewAsync();
 
         DemoRun run = await DemoProcess.RunAsync("--redis", redis.Configuration, "--instances", "2", "--json", "--duration", "8");
 

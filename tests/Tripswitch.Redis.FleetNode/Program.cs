@@ -18,6 +18,7 @@ try
     {
         "node" => await Node.RunAsync(options),
         "measure" => await Propagation.RunAsync(options),
+        "load" => await Load.RunAsync(options),
         _ => Usage.Fail($"unknown mode '{args[0]}'"),
     };
 }
@@ -45,9 +46,14 @@ namespace Tripswitch.Redis.FleetNode
                     degraded    -> "degraded True|False"
                     quit        exits (code 0)
 
-              measure [--redis <configuration>] [--trips N] [--out <file.md>]
-                  Measures the propagation delay (trip on instance A -> instance B rejects) over N trips (default 200)
-                  and writes a Markdown report. Without --redis, starts its own redis-server on a free loopback port.
+              measure [--redis <configuration>] [--trips N] [--instances N] [--out <file.md>]
+                  Measures the propagation delay (trip on instance A -> every other instance rejects) over N trips
+                  (default 200) across N instances (default 10) and writes a Markdown report. Without --redis, starts
+                  its own redis-server on a free loopback port.
+
+              load [--circuits 1,100,10000] [--seconds N] [--out <file.md>]
+                  Measures one instance's Redis load (commands/s, bytes/s from INFO deltas) with that many circuits all
+                  active, and writes a Markdown report. Starts its own redis-server on a free loopback port.
             """;
 
         public static int Fail(string message)

@@ -9,12 +9,12 @@ using StackExchange.Redis;
 namespace Tripswitch.Redis.FleetNode;
 
 /// <summary>
-/// Measures how long a trip takes to reach another instance: two registries with their own Redis connections share a
-/// circuit; the time from the failure on one to the other's breaker turning Open (from then on it rejects) is recorded.
+/// Measures how long a trip takes to reach the other instances: N registries with their own Redis connections share a
+/// circuit; the time from the failure on one to each other's breaker turning Open (from then on it rejects) is recorded.
 /// </summary>
 internal static class Propagation
 {
-    private const string Reproduce = "dotnet run -c Release --project tests/Tripswitch.Redis.FleetNode -- measure --trips 200 --out bench/results/redis-propagation.md";
+    private const string Reproduce = "dotnet run -c Release --project tests/Tripswitch.Redis.FleetNode -- measure --trips 100 --instances 10 --out bench/results/redis-propagation.md";
     private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(50);
@@ -22,9 +22,10 @@ internal static class Propagation
     public static async Task<int> RunAsync(CommandLine options)
     {
         int trips = options.Int("trips", 200);
-        if (trips < 1)
+        int instances = options.Int("instances", 10);
+        if (trips < 1 || instances < 2)
         {
-            throw new ArgumentException("--trips must be at least 1");
+            throw new ArgumentException("--trips must be at least 1 and --instances at least 2");
         }
 
         await using LocalRedis? own = options.Get("redis") is null ? await LocalRedis.StartAsync() : null;
@@ -34,22 +35,22 @@ internal static class Propagation
         string prefix = $"measure-{Guid.NewGuid():N}:";
 
         Console.Error.WriteLine($"measuring {trips} local trips...");
-        double[] local = await MeasureAsync(redis, admin, prefix + "local:", trips, splitFailures: false);
+        double[] local = await MeasureAsync(redis, admin, prefix + "local:", trips, instances, splitFailures: false);
         Console.Error.WriteLine($"measuring {trips} fleet trips (failures split over two instances)...");
-        double[] split = await MeasureAsync(redis, admin, prefix + "split:", trips, splitFailures: true);
+        double[] split = await MeasureAsync(redis, admin, prefix + "split:", trips, instances, splitFailures: true);
 
         var report = new StringBuilder();
         report.AppendLine("# Tripswitch.Redis — propagation delay");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"Measured {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, redis-server {server.Version} on 127.0.0.1 (loopback).");
-        report.AppendLine("Two instances (two `CircuitBreakerRegistry` + `RedisCircuitSharing.ConnectAsync`, each with its own connection) in one process, so both ends read the same clock;");
-        report.AppendLine(CultureInfo.InvariantCulture, $"default `RedisCircuitOptions` (ReportInterval {ReportInterval.TotalMilliseconds} ms, ResyncInterval 1 s). The delay ends when instance B's breaker raises `StateChanged` to Open,");
-        report.AppendLine("which happens after its state is Open, so B rejects from that moment (an upper bound of the time to the first rejection).");
+        report.AppendLine(CultureInfo.InvariantCulture, $"{instances} instances ({instances} `CircuitBreakerRegistry` + `RedisCircuitSharing.ConnectAsync`, each with its own connection) in one process, so every end reads the same clock;");
+        report.AppendLine(CultureInfo.InvariantCulture, $"default `RedisCircuitOptions` (ReportInterval {ReportInterval.TotalMilliseconds} ms, ResyncInterval 1 s). One sample per trip and per other instance: the delay ends when that instance's breaker raises `StateChanged` to Open,");
+        report.AppendLine("which happens after its state is Open, so it rejects from that moment (an upper bound of the time to the first rejection).");
         report.AppendLine();
-        report.AppendLine("| path | trips | p50 | p90 | p99 | max | mean |");
+        report.AppendLine("| path | samples (trips × instances) | p50 | p90 | p99 | max | mean |");
         report.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        report.AppendLine(Row("local trip on A (FailureThreshold 1) → B Open: Trip script + pub/sub", local));
-        report.AppendLine(Row("fleet trip: 1 failure on A (already reported) + 1 on B (FailureThreshold 2) → A Open: batched report + pub/sub", split));
+        report.AppendLine(Row("local trip on A (FailureThreshold 1) → every other instance Open: Trip script + pub/sub", local));
+        report.AppendLine(Row("fleet trip: 1 failure on A (already reported) + 1 on B (FailureThreshold 2) → every instance but B Open: batched report + pub/sub", split));
         report.AppendLine();
         report.AppendLine("The fleet-trip path includes the report batching: up to one ReportInterval before B's failure reaches Redis.");
         report.AppendLine();
@@ -82,7 +83,7 @@ internal static class Propagation
     private static double Percentile(double[] sorted, int percent)
         => sorted[Math.Clamp((int)Math.Ceiling(percent / 100.0 * sorted.Length) - 1, 0, sorted.Length - 1)];
 
-    private static async Task<double[]> MeasureAsync(string redis, ConnectionMultiplexer admin, string prefix, int trips, bool splitFailures)
+    private static async Task<double[]> MeasureAsync(string redis, ConnectionMultiplexer admin, string prefix, int trips, int instances, bool splitFailures)
     {
         var defaults = new CircuitBreakerOptions
         {
@@ -91,62 +92,92 @@ internal static class Propagation
             SuccessThreshold = 1,
         };
         var sharingOptions = new RedisCircuitOptions { KeyPrefix = prefix, ReportInterval = ReportInterval };
-        var registryA = new CircuitBreakerRegistry(defaults);
-        var registryB = new CircuitBreakerRegistry(defaults);
-        await using RedisCircuitSharing a = await RedisCircuitSharing.ConnectAsync(registryA, redis, sharingOptions);
-        await using RedisCircuitSharing b = await RedisCircuitSharing.ConnectAsync(registryB, redis, sharingOptions);
+        var sharings = new List<RedisCircuitSharing>();
+        var breakers = new List<CircuitBreaker>();
         const string Name = "propagation";
-        CircuitBreaker breakerA = registryA.Get(Name);
-        CircuitBreaker breakerB = registryB.Get(Name);
-        IDatabase db = admin.GetDatabase();
-        RedisKey hash = prefix + "{c:" + Name + "}"; // the layout of Tripswitch.Redis (RedisKeyLayout.Hash)
-
-        await WaitAsync(async () => await SubscribersAsync(db, prefix + "events") == 2, "both instances subscribed");
-
-        // The instance whose Open event ends a measurement: B for a local trip on A, A for a fleet trip completed by B.
-        CircuitBreaker observer = splitFailures ? breakerA : breakerB;
-        TaskCompletionSource<long>? opened = null;
-        observer.StateChanged += (_, transition) =>
+        try
         {
-            if (transition.To == CircuitState.Open)
+            for (int i = 0; i < instances; i++)
             {
-                opened?.TrySetResult(TimeProvider.System.GetTimestamp());
+                var registry = new CircuitBreakerRegistry(defaults);
+                sharings.Add(await RedisCircuitSharing.ConnectAsync(registry, redis, sharingOptions));
+                breakers.Add(registry.Get(Name));
             }
-        };
 
-        var delays = new List<double>(trips);
+            return await MeasureAsync(admin, prefix, trips, breakers, splitFailures);
+        }
+        finally
+        {
+            foreach (RedisCircuitSharing sharing in sharings)
+            {
+                await sharing.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<double[]> MeasureAsync(ConnectionMultiplexer admin, string prefix, int trips, List<CircuitBreaker> breakers, bool splitFailures)
+    {
+        (CircuitBreaker a, CircuitBreaker b) = (breakers[0], breakers[1]);
+        IDatabase db = admin.GetDatabase();
+        RedisKey hash = prefix + "{c:" + a.Name + "}"; // the layout of Tripswitch.Redis (RedisKeyLayout.Hash)
+        await WaitAsync(async () => await SubscribersAsync(db, prefix + "events") == breakers.Count, "every instance subscribed");
+
+        // The instances whose Open events end a measurement: all but A for a local trip on A, all but B for a fleet trip completed by B.
+        CircuitBreaker tripper = splitFailures ? b : a;
+        CircuitBreaker[] observers = [.. breakers.Where(breaker => breaker != tripper)];
+        var opened = new TaskCompletionSource<long>[observers.Length];
+        for (int i = 0; i < observers.Length; i++)
+        {
+            int index = i;
+            observers[i].StateChanged += (_, transition) =>
+            {
+                if (transition.To == CircuitState.Open)
+                {
+                    Volatile.Read(ref opened[index])?.TrySetResult(TimeProvider.System.GetTimestamp());
+                }
+            };
+        }
+
+        var delays = new List<double>(trips * observers.Length);
         const int Warmup = 5;
         for (int round = 0; round < trips + Warmup; round++)
         {
-            breakerA.Reset();
-            await WaitAsync(async () => breakerA.State == CircuitState.Closed && breakerB.State == CircuitState.Closed
+            a.Reset();
+            await WaitAsync(async () => breakers.All(breaker => breaker.State == CircuitState.Closed)
                 && (string?)await db.HashGetAsync(hash, "st") == "0" && (string?)await db.HashGetAsync(hash, "cf") == "0", "closed everywhere");
 
-            opened = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            for (int i = 0; i < observers.Length; i++)
+            {
+                Volatile.Write(ref opened[i], new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+
             long start;
             if (splitFailures)
             {
-                Fail(breakerA);
+                Fail(a);
                 await WaitAsync(async () => (string?)await db.HashGetAsync(hash, "cf") == "1", "A's failure reported");
                 start = TimeProvider.System.GetTimestamp();
-                Fail(breakerB);
+                Fail(b);
             }
             else
             {
                 start = TimeProvider.System.GetTimestamp();
-                Fail(breakerA);
+                Fail(a);
             }
 
-            long end = await opened.Task.WaitAsync(RoundTimeout);
-            if (observer.TryAcquirePermit(out CircuitPermit permit, out _))
+            long[] ends = await Task.WhenAll(opened.Select(task => task.Task)).WaitAsync(RoundTimeout);
+            foreach (CircuitBreaker observer in observers)
             {
-                permit.RecordIgnored();
-                throw new InvalidOperationException("The observing instance did not reject after turning Open.");
+                if (observer.TryAcquirePermit(out CircuitPermit permit, out _))
+                {
+                    permit.RecordIgnored();
+                    throw new InvalidOperationException("An observing instance did not reject after turning Open.");
+                }
             }
 
             if (round >= Warmup)
             {
-                delays.Add(TimeProvider.System.GetElapsedTime(start, end).TotalMilliseconds);
+                delays.AddRange(ends.Select(end => TimeProvider.System.GetElapsedTime(start, end).TotalMilliseconds));
             }
         }
 

@@ -1,5 +1,6 @@
 using StackExchange.Redis;
 using Tripswitch.Redis.Tests.Infrastructure;
+using Tripswitch.Testing.Redis;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests;
@@ -14,7 +15,7 @@ public sealed class CorruptStateTests(SharedRedis redis)
         SuccessThreshold = 1,
     };
 
-    private static readonly string[] Fields = ["epoch", "gen", "st", "until", "cf", "hs", "att"];
+    private static readonly string[] Fields = ["epoch", "gen", "st", "until", "cf", "hs", "att", "hu"];
 
     public static TheoryData<string> HashGarbage => ["string instead of a hash", "non-numeric fields", "state out of range", "missing fields", "negative count", "fractional generation", "list instead of a hash"];
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using StackExchange.Redis;
 using Tripswitch.Redis.Tests.Infrastructure;
+using Tripswitch.Testing.Redis;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests;

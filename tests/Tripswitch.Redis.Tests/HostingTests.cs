@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Tripswitch.Redis.Tests.Infrastructure;
+using Tripswitch.Testing.Redis;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests;

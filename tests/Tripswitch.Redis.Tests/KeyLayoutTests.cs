@@ -1,5 +1,6 @@
 using StackExchange.Redis;
 using Tripswitch.Redis.Tests.Infrastructure;
+using Tripswitch.Testing.Redis;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests;
@@ -53,7 +54,7 @@ public sealed class KeyLayoutTests(SharedRedis redis)
         Assert.Equal("hash", (await db.ExecuteAsync("TYPE", fleet.HashKey("layout"))).ToString());
         Assert.Equal("zset", (await db.ExecuteAsync("TYPE", fleet.LeasesKey("layout"))).ToString());
         Assert.Equal(
-            new[] { "att", "cf", "epoch", "gen", "hs", "st", "until" },
+            new[] { "att", "cf", "epoch", "gen", "hs", "hu", "st", "until" },
             (await db.HashKeysAsync(fleet.HashKey("layout"))).Select(field => (string)field!).Order(StringComparer.Ordinal));
         foreach (string key in keys)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Tripswitch.Redis.Tests.Infrastructure;
+using Tripswitch.Testing.Redis;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests;

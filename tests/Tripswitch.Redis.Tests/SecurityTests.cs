@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using StackExchange.Redis;
 using Tripswitch.Redis.Tests.Infrastructure;
+using Tripswitch.Testing.Redis;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests;

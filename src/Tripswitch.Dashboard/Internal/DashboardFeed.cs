@@ -1,6 +1,8 @@
-using System.IO.Pipelines;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Tripswitch.Dashboard.Internal;
 
@@ -42,10 +44,8 @@ internal sealed class DashboardFeed
     /// <summary>How many event streams are open, each subscribed to the registry.</summary>
     internal int ActiveStreams => Volatile.Read(ref _activeStreams);
 
-    /// <summary>Every circuit of the registry now, ordered by name.</summary>
-    /// <param name="includeTransitions">Whether each circuit lists its recent transitions (the status document) or only its last one (the stream).</param>
-    /// <param name="droppedTransitions">Transitions the stream's client missed, if any.</param>
-    public DashboardSnapshot Capture(bool includeTransitions, long droppedTransitions = 0)
+    /// <summary>Every circuit of the registry now, ordered by name, each with its recent transitions.</summary>
+    public DashboardSnapshot Capture()
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         string[] keys = [.. _registry.Status().Keys];
@@ -56,11 +56,11 @@ internal sealed class DashboardFeed
             // A breaker evicted since Status() read the keys is simply left out.
             if (_registry.TryGet(key, out CircuitBreaker? breaker))
             {
-                circuits.Add(ToStatus(key, breaker.GetSummary(), includeTransitions));
+                circuits.Add(CircuitStatus.Of(key, breaker.GetSummary()));
             }
         }
 
-        return new DashboardSnapshot(now, circuits, droppedTransitions > 0 ? droppedTransitions : null);
+        return new DashboardSnapshot(now, circuits);
     }
 
     /// <summary>GET {pattern}/status: the JSON status document.</summary>
@@ -68,42 +68,59 @@ internal sealed class DashboardFeed
     {
         context.Response.Headers.CacheControl = "no-store";
         return context.Response.WriteAsJsonAsync(
-            Capture(includeTransitions: true),
+            Capture(),
             DashboardJsonContext.Default.DashboardSnapshot,
             contentType: "application/json; charset=utf-8",
             context.RequestAborted);
     }
 
     /// <summary>
-    /// GET {pattern}/events: a <c>snapshot</c> event at once and then every snapshot interval, and a <c>transition</c>
-    /// event for every state change as it happens, until the client disconnects or the application stops.
+    /// GET {pattern}/events?q=&amp;state=&amp;sort=&amp;page=&amp;pageSize=: one page of that view, as a
+    /// <c>snapshot</c> event at once, then a <c>diff</c> event of what changed every snapshot interval and right after
+    /// each <c>transition</c> event, until the client disconnects or the application stops. A bad query is a 400 that
+    /// names the parameter and its valid values.
     /// </summary>
     public async Task StreamAsync(HttpContext context)
     {
-        HttpResponse response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache, no-store";
-        response.Headers["X-Accel-Buffering"] = "no"; // reverse proxies (nginx) must not hold the stream back
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        if (!ViewQuery.TryParse(context.Request.Query, out ViewQuery view, out string? error))
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(error!, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _applicationStopping);
+        context.Response.Headers["X-Accel-Buffering"] = "no"; // reverse proxies (nginx) must not hold the stream back
+        try
+        {
+            // The framework's SSE result writes the events (and sets the headers, and turns response buffering off).
+            await TypedResults.ServerSentEvents(EventsAsync(view, context.RequestAborted)).ExecuteAsync(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away mid-write: nothing to answer.
+        }
+    }
+
+    /// <summary>The events of one client's stream; ends (without throwing) when the client goes or the application stops.</summary>
+    private async IAsyncEnumerable<SseItem<byte[]>> EventsAsync(ViewQuery view, [EnumeratorCancellation] CancellationToken requestAborted)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _applicationStopping);
         CancellationToken cancellationToken = stop.Token;
         var queue = new TransitionQueue(_transitionBufferCapacity);
+        var differ = new ViewDiffer();
         _registry.StateChanged += queue.OnStateChanged;
         Interlocked.Increment(ref _activeStreams);
         try
         {
             using var timer = new PeriodicTimer(_snapshotInterval, _timeProvider);
-            using var writer = new SseWriter(response.BodyWriter);
-            writer.WriteRetry(DashboardDefaults.ReconnectDelay);
-            writer.WriteEvent("snapshot", Capture(includeTransitions: false), DashboardJsonContext.Default.DashboardSnapshot);
-            if (IsDone(await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false)))
+            yield return Item("snapshot", differ.Snapshot(Page(view)), DashboardJsonContext.Default.ViewSnapshot, differ.Seq) with
             {
-                return;
-            }
+                ReconnectionInterval = DashboardDefaults.ReconnectDelay,
+            };
 
             // At most one wait of each kind is pending at a time; a wait is renewed only once it has completed, so
-            // a quiet registry doesn't pile up waiters in the queue.
+            // a quiet registry doesn't pile up waiters in the queue. WhenAny never throws: a cancelled wait ends the
+            // loop below instead of an exception (an iterator can't catch around a yield).
             Task<bool>? readable = null;
             Task<bool>? tick = null;
             while (true)
@@ -111,39 +128,37 @@ internal sealed class DashboardFeed
                 readable ??= queue.WaitToReadAsync(cancellationToken).AsTask();
                 tick ??= timer.WaitForNextTickAsync(cancellationToken).AsTask();
                 await Task.WhenAny(readable, tick).ConfigureAwait(false);
+                if (cancellationToken.IsCancellationRequested || (tick.IsCompletedSuccessfully && !tick.Result))
+                {
+                    yield break;
+                }
 
-                // Transitions first, so a snapshot taken next is never older than a transition sent after it.
+                bool transitioned = false;
                 if (readable.IsCompleted)
                 {
-                    await readable.ConfigureAwait(false); // throws when cancelled
                     readable = null;
                     while (queue.TryDequeue(out CircuitTransition transition))
                     {
+                        transitioned = true;
                         long dropped = queue.TakeDropped();
-                        writer.WriteEvent("transition", TransitionStatus.Of(transition, dropped > 0 ? dropped : null), DashboardJsonContext.Default.TransitionStatus);
+                        yield return Item("transition", TransitionStatus.Of(transition, dropped > 0 ? dropped : null), DashboardJsonContext.Default.TransitionStatus);
                     }
                 }
 
-                if (tick.IsCompleted)
+                bool ticked = tick.IsCompleted;
+                if (ticked)
                 {
-                    if (!await tick.ConfigureAwait(false))
-                    {
-                        return;
-                    }
-
                     tick = null;
-                    writer.WriteEvent("snapshot", Capture(includeTransitions: false, queue.TakeDropped()), DashboardJsonContext.Default.DashboardSnapshot);
                 }
 
-                if (IsDone(await response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false)))
+                // After transitions at once, so a tripped circuit moves to its place on the page live; on a tick
+                // always (an empty diff says the stream is alive). Every diff made is sent: the seq has no gaps.
+                if (ticked || transitioned)
                 {
-                    return;
+                    ViewDiff diff = differ.Diff(Page(view), queue.TakeDropped());
+                    yield return Item("diff", diff, DashboardJsonContext.Default.ViewDiff, diff.Seq);
                 }
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The client went away or the application is stopping: end the response normally.
         }
         finally
         {
@@ -154,37 +169,12 @@ internal sealed class DashboardFeed
         }
     }
 
-    private static bool IsDone(FlushResult result) => result.IsCompleted || result.IsCanceled;
+    private ViewPage Page(ViewQuery view) => ViewPage.Take(_registry, view, _timeProvider.GetUtcNow());
 
-    private static CircuitStatus ToStatus(string name, CircuitSummary summary, bool includeTransitions)
-    {
-        IReadOnlyList<CircuitTransition> transitions = summary.Transitions;
-        TransitionStatus[]? all = null;
-        if (includeTransitions)
+    /// <summary>One event: compact JSON (never a line break, so one <c>data:</c> line), from the source-generated context.</summary>
+    private static SseItem<byte[]> Item<T>(string eventType, T value, JsonTypeInfo<T> typeInfo, long? seq = null)
+        => new(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo), eventType)
         {
-            all = new TransitionStatus[transitions.Count];
-            for (int i = 0; i < all.Length; i++)
-            {
-                all[i] = TransitionStatus.Of(transitions[i]);
-            }
-        }
-
-        return new CircuitStatus(
-            name,
-            summary.State,
-            summary.ConsecutiveFailures,
-            summary.TotalCalls,
-            summary.Successful,
-            summary.Failed,
-            summary.Ignored,
-            summary.Rejected,
-            summary.SlowCalls,
-            summary.ShadowRejected,
-            summary.SuccessRate,
-            // Isolated circuits report TimeSpan.MaxValue: "until reset", which JSON says as null.
-            summary.State == CircuitState.Isolated || summary.RetryAfter == TimeSpan.MaxValue ? null : Math.Round(summary.RetryAfter.TotalSeconds, 3),
-            summary.StateChanges,
-            transitions.Count > 0 ? TransitionStatus.Of(transitions[^1]) : null,
-            all);
-    }
+            EventId = seq?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
 }

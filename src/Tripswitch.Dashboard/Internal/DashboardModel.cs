@@ -3,14 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace Tripswitch.Dashboard.Internal;
 
-/// <summary>Every circuit of a registry at one moment: the JSON status document and the stream's <c>snapshot</c> event.</summary>
+/// <summary>Every circuit of a registry at one moment: the JSON status document.</summary>
 /// <param name="GeneratedAt">When the snapshot was taken, by the dashboard's clock.</param>
 /// <param name="Circuits">Every circuit, ordered by name (ordinal).</param>
-/// <param name="DroppedTransitions">On the stream, how many transitions this client missed since the previous event because it read too slowly; omitted when none.</param>
-internal sealed record DashboardSnapshot(
-    DateTimeOffset GeneratedAt,
-    IReadOnlyList<CircuitStatus> Circuits,
-    long? DroppedTransitions = null);
+internal sealed record DashboardSnapshot(DateTimeOffset GeneratedAt, IReadOnlyList<CircuitStatus> Circuits);
 
 /// <summary>One circuit's summary, as JSON.</summary>
 /// <param name="Name">The circuit's key in the registry.</param>
@@ -27,7 +23,7 @@ internal sealed record DashboardSnapshot(
 /// <param name="RetryAfterSeconds">Seconds until an open circuit lets a probe through; 0 unless open; <see langword="null"/> (written, not omitted) when isolated: until reset.</param>
 /// <param name="StateChanges">Every state change since the circuit was created.</param>
 /// <param name="LastTransition">The most recent state change, if any.</param>
-/// <param name="Transitions">The recent state changes, oldest first (status document only; omitted on the stream).</param>
+/// <param name="Transitions">The recent state changes, oldest first.</param>
 internal sealed record CircuitStatus(
     string Name,
     CircuitState State,
@@ -43,7 +39,36 @@ internal sealed record CircuitStatus(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? RetryAfterSeconds,
     long StateChanges,
     TransitionStatus? LastTransition,
-    IReadOnlyList<TransitionStatus>? Transitions);
+    IReadOnlyList<TransitionStatus> Transitions)
+{
+    public static CircuitStatus Of(string name, CircuitSummary summary)
+    {
+        IReadOnlyList<CircuitTransition> transitions = summary.Transitions;
+        var all = new TransitionStatus[transitions.Count];
+        for (int i = 0; i < all.Length; i++)
+        {
+            all[i] = TransitionStatus.Of(transitions[i]);
+        }
+
+        return new CircuitStatus(
+            name,
+            summary.State,
+            summary.ConsecutiveFailures,
+            summary.TotalCalls,
+            summary.Successful,
+            summary.Failed,
+            summary.Ignored,
+            summary.Rejected,
+            summary.SlowCalls,
+            summary.ShadowRejected,
+            summary.SuccessRate,
+            // Isolated circuits report TimeSpan.MaxValue: "until reset", which JSON says as null.
+            summary.State == CircuitState.Isolated || summary.RetryAfter == TimeSpan.MaxValue ? null : Math.Round(summary.RetryAfter.TotalSeconds, 3),
+            summary.StateChanges,
+            all.Length > 0 ? all[^1] : null,
+            all);
+    }
+}
 
 /// <summary>One state change, as JSON: an item of <see cref="CircuitStatus.Transitions"/> and the stream's <c>transition</c> event.</summary>
 /// <param name="Circuit">The circuit's name.</param>
@@ -79,4 +104,6 @@ internal sealed record TransitionStatus(
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DashboardSnapshot))]
 [JsonSerializable(typeof(TransitionStatus))]
+[JsonSerializable(typeof(ViewSnapshot))]
+[JsonSerializable(typeof(ViewDiff))]
 internal sealed partial class DashboardJsonContext : JsonSerializerContext;

@@ -5,13 +5,13 @@ using Microsoft.AspNetCore.Http;
 namespace Tripswitch.Dashboard.Internal;
 
 /// <summary>
-/// The dashboard's single page, an embedded resource with its CSS and script inline: no CDN, no other request than
+/// The dashboard's single page, embedded resources (page, CSS, script) served as one page with its CSS and script inline: no CDN, no other request than
 /// the page's own status stream. Its Content-Security-Policy allows exactly that inline script and style (by hash)
 /// and connections to the page's own origin, so the browser itself refuses any other asset.
 /// </summary>
 internal static class DashboardPage
 {
-    private const string ResourceName = "Tripswitch.Dashboard.dashboard.html";
+    private const string ResourcePrefix = "Tripswitch.Dashboard.dashboard.";
 
     private static readonly Lazy<(byte[] Html, string Policy)> Content = new(Load);
 
@@ -37,17 +37,26 @@ internal static class DashboardPage
 
     private static (byte[] Html, string Policy) Load()
     {
-        using Stream stream = typeof(DashboardPage).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The embedded resource '{ResourceName}' is missing from {typeof(DashboardPage).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
         // The browser hashes the script as parsed, with line breaks normalised to LF: hash (and send) exactly that.
-        string html = reader.ReadToEnd().ReplaceLineEndings("\n");
+        string html = Read("html")
+            .Replace("<style></style>", "<style>\n" + Read("css") + "</style>", StringComparison.Ordinal)
+            .Replace("<script></script>", "<script>\n" + Read("js") + "</script>", StringComparison.Ordinal);
         string policy =
             "default-src 'none'; " +
             $"script-src '{HashOf(html, "script")}'; " +
             $"style-src '{HashOf(html, "style")}'; " +
             "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
         return (new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(html), policy);
+    }
+
+    /// <summary>One embedded part of the page (<c>html</c>, <c>css</c> or <c>js</c>), line breaks normalised to LF.</summary>
+    private static string Read(string extension)
+    {
+        string name = ResourcePrefix + extension;
+        using Stream stream = typeof(DashboardPage).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"The embedded resource '{name}' is missing from {typeof(DashboardPage).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd().ReplaceLineEndings("\n");
     }
 
     /// <summary>The CSP source (<c>sha256-…</c>) of the page's one inline element <paramref name="tag"/>.</summary>

@@ -1,38 +1,14 @@
-using System.Collections.Frozen;
-using System.ComponentModel;
-using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
 namespace Tripswitch.Hosting.Configuration;
 
 /// <summary>
 /// Reads the options of one circuit (or the defaults) from a configuration section, strictly: every key must be an
-/// option that configuration can set, and every value must convert. Only the keys present are applied, so a circuit's
-/// section overrides just what it names.
+/// option that configuration can set (<see cref="CircuitOptionSettings"/>), and every value must parse. Only the keys
+/// present are applied, so a circuit's section overrides just what it names. No reflection: safe to trim and AOT-compile.
 /// </summary>
 internal static class CircuitOptionsReader
 {
-    /// <summary>Options that configuration can't express; they can be set from code.</summary>
-    private static readonly FrozenSet<string> s_codeOnly = new[]
-    {
-        nameof(CircuitBreakerOptions.ShouldHandle),
-        nameof(CircuitBreakerOptions.BreakDurationGenerator),
-        nameof(CircuitBreakerOptions.RetryAfterExtractor),
-        nameof(CircuitBreakerOptions.TimeProvider),
-    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>The options configuration can set, by name (configuration keys are case-insensitive).</summary>
-    private static readonly FrozenDictionary<string, PropertyInfo> s_settable = typeof(CircuitBreakerOptions)
-        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.SetMethod is { IsPublic: true }
-            && p.Name != nameof(CircuitBreakerOptions.Name)
-            && !s_codeOnly.Contains(p.Name)
-            && !typeof(Delegate).IsAssignableFrom(p.PropertyType))
-        .ToFrozenDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>The names of the options configuration can set, for messages.</summary>
-    public static IEnumerable<string> SettableNames => s_settable.Values.Select(p => p.Name).Order(StringComparer.Ordinal);
-
     /// <summary>Reads <paramref name="section"/>; problems go to <paramref name="errors"/>, each naming <paramref name="owner"/> and the key.</summary>
     /// <param name="section">The section whose children are option names.</param>
     /// <param name="owner">Who the options belong to, for messages: <c>Circuit 'openai/gpt-4.1'</c> or <c>Tripswitch defaults</c>.</param>
@@ -40,18 +16,18 @@ internal static class CircuitOptionsReader
     /// <returns>The values read, to apply on top of other options.</returns>
     public static OptionsOverlay Read(IConfigurationSection section, string owner, List<string> errors)
     {
-        var values = new List<KeyValuePair<PropertyInfo, object?>>();
+        var values = new List<OptionsOverlay.Value>();
         foreach (IConfigurationSection child in section.GetChildren())
         {
-            if (!s_settable.TryGetValue(child.Key, out PropertyInfo? property))
+            if (!CircuitOptionSettings.ByName.TryGetValue(child.Key, out OptionSetting? setting))
             {
                 errors.Add(UnknownOption(child, owner));
                 continue;
             }
 
-            if (TryConvert(child, property, owner, errors, out object? value))
+            if (TryParse(child, setting, owner, errors, out object? value))
             {
-                values.Add(new(property, value));
+                values.Add(new(setting, value));
             }
         }
 
@@ -60,7 +36,7 @@ internal static class CircuitOptionsReader
 
     private static string UnknownOption(IConfigurationSection child, string owner)
     {
-        if (s_codeOnly.Contains(child.Key))
+        if (CircuitOptionSettings.CodeOnly.Contains(child.Key))
         {
             return $"{owner}: '{child.Path}' cannot be set from configuration; set {nameof(CircuitBreakerOptions)}.{child.Key} from code (AddTripswitch(options => ...)).";
         }
@@ -70,16 +46,15 @@ internal static class CircuitOptionsReader
             return $"{owner}: '{child.Path}' cannot be set; a circuit is named after its key.";
         }
 
-        string? suggestion = Suggest(child.Key, s_settable.Values.Select(p => p.Name));
+        string? suggestion = Suggest(child.Key, CircuitOptionSettings.Names);
         string hint = suggestion is null ? string.Empty : $" Did you mean '{suggestion}'?";
-        return $"{owner}: '{child.Key}' (at '{child.Path}') is not an option of {nameof(CircuitBreakerOptions)}.{hint} Valid options: {string.Join(", ", SettableNames)}.";
+        return $"{owner}: '{child.Key}' (at '{child.Path}') is not an option of {nameof(CircuitBreakerOptions)}.{hint} Valid options: {string.Join(", ", CircuitOptionSettings.Names)}.";
     }
 
-    private static bool TryConvert(IConfigurationSection child, PropertyInfo property, string owner, List<string> errors, out object? value)
+    private static bool TryParse(IConfigurationSection child, OptionSetting setting, string owner, List<string> errors, out object? value)
     {
         value = null;
-        string option = $"{nameof(CircuitBreakerOptions)}.{property.Name}";
-        Type? underlying = Nullable.GetUnderlyingType(property.PropertyType);
+        string option = $"{nameof(CircuitBreakerOptions)}.{setting.Name}";
         if (child.Value is null && child.GetChildren().Any())
         {
             errors.Add($"{owner}: {option} (at '{child.Path}') must be a single value, not a section.");
@@ -88,7 +63,7 @@ internal static class CircuitOptionsReader
 
         if (string.IsNullOrEmpty(child.Value))
         {
-            if (underlying is not null)
+            if (setting.Optional)
             {
                 return true; // an empty value clears an optional option (for example a slow-call threshold the defaults set)
             }
@@ -97,44 +72,14 @@ internal static class CircuitOptionsReader
             return false;
         }
 
-        Type type = underlying ?? property.PropertyType;
-        try
+        value = setting.Parse(child.Value.Trim());
+        if (value is null)
         {
-            value = TypeDescriptor.GetConverter(type).ConvertFromInvariantString(child.Value);
-            return true;
-        }
-#pragma warning disable CA1031 // Converters throw several exception types; each becomes a message naming the option.
-        catch (Exception ex) when (ex is FormatException or ArgumentException or NotSupportedException or OverflowException or InvalidCastException)
-#pragma warning restore CA1031
-        {
-            errors.Add($"{owner}: {option} (at '{child.Path}') must be {Expected(type)}; '{child.Value}' is not.");
+            errors.Add($"{owner}: {option} (at '{child.Path}') must be {setting.Expected}; '{child.Value}' is not.");
             return false;
         }
-    }
 
-    private static string Expected(Type type)
-    {
-        if (type.IsEnum)
-        {
-            return $"one of {string.Join(", ", Enum.GetNames(type))}";
-        }
-
-        if (type == typeof(TimeSpan))
-        {
-            return "a duration such as \"00:00:30\" (hh:mm:ss) or \"1.00:00:00\" (d.hh:mm:ss)";
-        }
-
-        if (type == typeof(int))
-        {
-            return "a whole number";
-        }
-
-        if (type == typeof(double))
-        {
-            return "a number such as 0.5";
-        }
-
-        return type == typeof(bool) ? "true or false" : $"a {type.Name}";
+        return true;
     }
 
     /// <summary>The closest name within two edits, for "did you mean".</summary>
@@ -181,15 +126,29 @@ internal static class CircuitOptionsReader
     }
 }
 
-/// <summary>Option values read from configuration, applied on top of other options.</summary>
-internal sealed class OptionsOverlay(IReadOnlyList<KeyValuePair<PropertyInfo, object?>> values)
+/// <summary>Option values read from configuration, applied on top of other options; equal when the same values were read.</summary>
+internal sealed class OptionsOverlay(IReadOnlyList<OptionsOverlay.Value> values) : IEquatable<OptionsOverlay>
 {
     /// <summary>Sets every value read on <paramref name="options"/>.</summary>
     public void ApplyTo(CircuitBreakerOptions options)
     {
-        foreach ((PropertyInfo property, object? value) in values)
+        foreach (Value value in values)
         {
-            property.SetValue(options, value);
+            value.Setting.Set(options, value.Parsed);
         }
     }
+
+    /// <inheritdoc/>
+    public bool Equals(OptionsOverlay? other) => other is not null && values.SequenceEqual(other.Values);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as OptionsOverlay);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => values.Count;
+
+    private IReadOnlyList<Value> Values => values;
+
+    /// <summary>One option read: which, and its parsed value (<see langword="null"/> clears an optional option).</summary>
+    internal readonly record struct Value(OptionSetting Setting, object? Parsed);
 }

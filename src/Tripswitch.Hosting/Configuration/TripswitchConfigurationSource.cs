@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -7,7 +6,7 @@ namespace Tripswitch.Hosting.Configuration;
 
 /// <summary>
 /// Applies one configuration section to <see cref="TripswitchOptions"/>, strictly: an unknown key at the root, under
-/// <c>Defaults</c> or under a circuit, or a value that doesn't convert, becomes an error that validation reports (so
+/// <c>Defaults</c> or under a circuit, or a value that doesn't parse, becomes an error that validation reports (so
 /// start-up fails, and a reload is rejected). The section is read afresh each time options are built, so a reload
 /// sees the new values. Its reload token drives the registry's reconfiguration.
 /// </summary>
@@ -27,63 +26,63 @@ internal sealed class TripswitchConfigurationSource(IConfiguration configuration
     public void Configure(TripswitchOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        List<string> errors = options.ConfigurationErrors;
+        Read().ApplyTo(options);
+    }
+
+    /// <summary>Reads the section into parsed settings, comparable with an earlier reading to tell whether it changed.</summary>
+    public TripswitchSettings Read()
+    {
+        var settings = new TripswitchSettings();
         string root = Configuration is IConfigurationSection section ? section.Path : "(configuration root)";
         foreach (IConfigurationSection child in Configuration.GetChildren())
         {
             switch (Root(child.Key))
             {
                 case CapacityKey:
-                    ReadCapacity(child, options, errors);
+                    ReadCapacity(child, settings);
                     break;
                 case DefaultsKey:
-                    OptionsOverlay defaults = CircuitOptionsReader.Read(child, "Tripswitch defaults", errors);
-                    options.Defaults ??= new CircuitBreakerOptions();
-                    defaults.ApplyTo(options.Defaults);
+                    settings.Defaults = CircuitOptionsReader.Read(child, "Tripswitch defaults", settings.Errors);
                     break;
                 case CircuitsKey:
-                    ReadCircuits(child, options, errors);
+                    ReadCircuits(child, settings);
                     break;
                 case CriticalKey:
-                    ReadCritical(child, options, errors);
+                    ReadCritical(child, settings);
                     break;
                 default:
                     string? suggestion = CircuitOptionsReader.Suggest(child.Key, s_rootKeys);
                     string hint = suggestion is null ? string.Empty : $" Did you mean '{suggestion}'?";
-                    errors.Add($"Tripswitch configuration: '{child.Key}' (at '{child.Path}') is not a Tripswitch setting.{hint} Valid settings under '{root}': {string.Join(", ", s_rootKeys)}.");
+                    settings.Errors.Add($"Tripswitch configuration: '{child.Key}' (at '{child.Path}') is not a Tripswitch setting.{hint} Valid settings under '{root}': {string.Join(", ", s_rootKeys)}.");
                     break;
             }
         }
+
+        return settings;
     }
 
     private static string? Root(string key)
         => Array.Find(s_rootKeys, k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
 
-    private static void ReadCapacity(IConfigurationSection child, TripswitchOptions options, List<string> errors)
+    private static void ReadCapacity(IConfigurationSection child, TripswitchSettings settings)
     {
-        try
+        if (child.Value is { Length: > 0 } text && CircuitOptionSettings.ParseInt(text.Trim()) is { } capacity)
         {
-            if (child.Value is { Length: > 0 } text && TypeDescriptor.GetConverter(typeof(int)).ConvertFromInvariantString(text) is int capacity)
-            {
-                options.Capacity = capacity;
-                return;
-            }
-        }
-        catch (ArgumentException)
-        {
+            settings.Capacity = capacity;
+            return;
         }
 
-        errors.Add(string.Create(CultureInfo.InvariantCulture, $"Tripswitch configuration: {nameof(CircuitBreakerRegistryOptions)}.{nameof(TripswitchOptions.Capacity)} (at '{child.Path}') must be a whole number; '{child.Value}' is not."));
+        settings.Errors.Add(string.Create(CultureInfo.InvariantCulture, $"Tripswitch configuration: {nameof(CircuitBreakerRegistryOptions)}.{nameof(TripswitchOptions.Capacity)} (at '{child.Path}') must be a whole number; '{child.Value}' is not."));
     }
 
-    private static void ReadCircuits(IConfigurationSection circuits, TripswitchOptions options, List<string> errors)
+    private static void ReadCircuits(IConfigurationSection circuits, TripswitchSettings settings)
     {
         foreach (IConfigurationSection circuit in circuits.GetChildren())
         {
             string owner = $"Circuit '{circuit.Key}'";
             if (circuit.Value is { Length: > 0 })
             {
-                errors.Add($"{owner}: '{circuit.Path}' must be a section of options such as {{ \"FailureThreshold\": 3 }}, not a value.");
+                settings.Errors.Add($"{owner}: '{circuit.Path}' must be a section of options such as {{ \"FailureThreshold\": 3 }}, not a value.");
                 continue;
             }
 
@@ -95,16 +94,16 @@ internal sealed class TripswitchConfigurationSource(IConfiguration configuration
                 circuitErrors.Add($"{owner}: a circuit name given in configuration cannot contain ':' (the configuration path separator); configure such a circuit from code.");
             }
 
-            errors.AddRange(circuitErrors);
-            options.Configure(circuit.Key, overlay.ApplyTo);
+            settings.Errors.AddRange(circuitErrors);
+            settings.Circuits.Add((circuit.Key, overlay));
         }
     }
 
-    private static void ReadCritical(IConfigurationSection critical, TripswitchOptions options, List<string> errors)
+    private static void ReadCritical(IConfigurationSection critical, TripswitchSettings settings)
     {
         if (critical.Value is { Length: > 0 } single)
         {
-            options.Critical.Add(single); // "Critical": "openai/gpt-4.1" (one name) also works
+            settings.Critical.Add(single); // "Critical": "openai/gpt-4.1" (one name) also works
             return;
         }
 
@@ -112,11 +111,11 @@ internal sealed class TripswitchConfigurationSource(IConfiguration configuration
         {
             if (string.IsNullOrWhiteSpace(item.Value))
             {
-                errors.Add($"Tripswitch configuration: every entry of '{critical.Path}' must be a circuit name; '{item.Path}' is {(item.GetChildren().Any() ? "a section" : "empty")}.");
+                settings.Errors.Add($"Tripswitch configuration: every entry of '{critical.Path}' must be a circuit name; '{item.Path}' is {(item.GetChildren().Any() ? "a section" : "empty")}.");
                 continue;
             }
 
-            options.Critical.Add(item.Value);
+            settings.Critical.Add(item.Value);
         }
     }
 }

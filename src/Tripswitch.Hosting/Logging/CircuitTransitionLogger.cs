@@ -42,7 +42,7 @@ internal sealed class CircuitTransitionLogger
             case CircuitState.HalfOpen:
                 if (_logger.IsEnabled(LogLevel.Information))
                 {
-                    TripswitchLog.CircuitHalfOpened(_logger, transition.CircuitName, transition.From, breaker?.Machine.Options.HalfOpenMaxCalls ?? 1);
+                    TripswitchLog.CircuitHalfOpened(_logger, transition.CircuitName, transition.From, breaker?.Options.HalfOpenMaxCalls ?? 1);
                 }
 
                 break;
@@ -64,7 +64,7 @@ internal sealed class CircuitTransitionLogger
         Exception? cause = transition.Cause;
         string exceptionType = cause?.GetType().FullName ?? string.Empty;
         string exceptionMessage = cause?.Message ?? string.Empty;
-        if (breaker?.Machine.Options.Mode == CircuitBreakerMode.MetricsOnly)
+        if (breaker?.Options.Mode == CircuitBreakerMode.MetricsOnly)
         {
             TripswitchLog.CircuitWouldHaveOpened(_logger, transition.CircuitName, transition.From, cause is null ? "(none)" : exceptionType, cause is null ? "its failure rule tripped" : exceptionMessage);
             return;

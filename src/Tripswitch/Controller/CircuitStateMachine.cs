@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Tripswitch.Health;
+using Tripswitch.Sharing;
 
 namespace Tripswitch.Controller;
 
@@ -71,6 +72,10 @@ internal sealed class CircuitStateMachine
     private int _openAttempt;
     private long _hintDeadline;
 
+    // The generation of the last transition this circuit decided itself (not applied from its fleet): remote state read
+    // before it is older than what the circuit knows (see ApplyRemote).
+    private long _localVersion;
+
     private CircuitTransition[]? _log; // allocated at the first transition: most circuits of a registry never have one
     private int _logNext;
     private int _logCount;
@@ -130,8 +135,7 @@ internal sealed class CircuitStateMachine
         }
 
         CircuitBreakerOptions old = _options;
-        bool newWindow = old.Rule != options.Rule || old.WindowSize != options.WindowSize || old.SamplingDuration != options.SamplingDuration
-            || old.FailureRatio != options.FailureRatio || old.MinimumThroughput != options.MinimumThroughput || old.SlowCallRatio != options.SlowCallRatio;
+        bool newWindow = !WindowRule.HasSameShape(old, options); // new thresholds alone keep the window's contents
         WindowRule? oldRule = null;
         lock (_sync)
         {
@@ -139,6 +143,10 @@ internal sealed class CircuitStateMachine
             {
                 oldRule = _windowRule;
                 _windowRule = WindowRule.Create(options, _counters);
+            }
+            else
+            {
+                _windowRule?.ApplyThresholds(options);
             }
 
             if (options.HalfOpenMaxCalls != _probeIds.Length)
@@ -176,6 +184,9 @@ internal sealed class CircuitStateMachine
     public CircuitBreakerOptions Options => _options;
 
     public string Name => _options.Name;
+
+    /// <summary>The generation: increases with every transition and every reset (what a coordinator compares remote state against).</summary>
+    public long Version => Volatile.Read(ref _stateWord) >> GenerationShift;
 
     /// <summary>The state as stored, without performing a due transition.</summary>
     public CircuitState RawState => (CircuitState)(Volatile.Read(ref _stateWord) & StateMask);
@@ -717,7 +728,7 @@ internal sealed class CircuitStateMachine
             }
             else if (lease != 0)
             {
-                _coordinator?.OnProbeCompleted(lease, success: null);
+                _coordinator?.OnProbeCompleted(lease, ProbeOutcome.Released, TimeSpan.Zero);
             }
         }
     }
@@ -808,18 +819,18 @@ internal sealed class CircuitStateMachine
             }
         }
 
-        _coordinator?.OnRetryAfterHint(hint);
+        _coordinator?.OnRetryAfterHint(CapHint(hint));
     }
 
-    private long HintDeadline(TimeSpan hint)
-    {
-        TimeSpan capped = hint <= TimeSpan.Zero ? TimeSpan.Zero : hint > _maxBreak ? _maxBreak : hint;
-        return _time.GetTimestamp() + ToTimestampTicks(capped, _time.TimestampFrequency);
-    }
+    private long HintDeadline(TimeSpan hint) => _time.GetTimestamp() + ToTimestampTicks(CapHint(hint), _time.TimestampFrequency);
+
+    private TimeSpan CapHint(TimeSpan hint) => hint <= TimeSpan.Zero ? TimeSpan.Zero : hint > _maxBreak ? _maxBreak : hint;
 
     private void TryTrip(int generation, Exception? cause, TimeSpan? hint)
     {
         long breakTicks = ComputeBreakTicks(openAttempt: 1, cause);
+        TimeSpan openFor;
+        long version;
         lock (_sync)
         {
             long word = _stateWord;
@@ -830,10 +841,18 @@ internal sealed class CircuitStateMachine
 
             _openAttempt = 1;
             OpenLocked(cause, breakTicks, hint);
+            openFor = TimeUntilLocked(_openUntil);
+            version = _localVersion;
         }
 
         DispatchNotifications();
-        _coordinator?.OnLocalTrip(_time.GetElapsedTime(0, breakTicks), hint);
+        _coordinator?.OnLocalTrip(openFor, hint, version);
+    }
+
+    private TimeSpan TimeUntilLocked(long timestamp)
+    {
+        long now = _time.GetTimestamp();
+        return now < timestamp ? _time.GetElapsedTime(now, timestamp) : TimeSpan.Zero;
     }
 
     private void ProbeSucceeded(long probeId)
@@ -876,7 +895,7 @@ internal sealed class CircuitStateMachine
         DispatchNotifications();
         if (lease != 0)
         {
-            _coordinator?.OnProbeCompleted(lease, success: true);
+            _coordinator?.OnProbeCompleted(lease, ProbeOutcome.Succeeded, TimeSpan.Zero);
         }
     }
 
@@ -896,6 +915,7 @@ internal sealed class CircuitStateMachine
         // The generator is user code: compute the period outside the lock, then check the probe still holds its slot.
         long breakTicks = ComputeBreakTicks(attempt, cause);
         long lease;
+        TimeSpan reopenFor;
         lock (_sync)
         {
             int slot = Array.IndexOf(_probeIds, probeId);
@@ -908,12 +928,13 @@ internal sealed class CircuitStateMachine
             _failureWord++; // a failed probe is one more failure in a row
             _openAttempt++;
             OpenLocked(cause, breakTicks, hint);
+            reopenFor = TimeUntilLocked(_openUntil);
         }
 
         DispatchNotifications();
         if (lease != 0)
         {
-            _coordinator?.OnProbeCompleted(lease, success: false);
+            _coordinator?.OnProbeCompleted(lease, ProbeOutcome.Failed, reopenFor);
         }
     }
 
@@ -931,8 +952,18 @@ internal sealed class CircuitStateMachine
         TransitionLocked(CircuitState.Open, cause);
     }
 
-    /// <summary>The open period for the given attempt: recovery timeout with backoff and jitter, or the user's generator; capped.</summary>
+    /// <summary>The open period a coordinator's fleet applies: the policy's period for the attempt, at least the (capped) hint.</summary>
+    public TimeSpan ComputeOpenPeriod(int openAttempt, Exception? cause, TimeSpan? hint)
+    {
+        TimeSpan period = ComputeBreakDuration(openAttempt, cause);
+        return hint is { } h && CapHint(h) > period ? CapHint(h) : period;
+    }
+
     private long ComputeBreakTicks(int openAttempt, Exception? cause)
+        => ToTimestampTicks(ComputeBreakDuration(openAttempt, cause), _time.TimestampFrequency);
+
+    /// <summary>The open period for the given attempt: recovery timeout with backoff and jitter, or the user's generator; capped.</summary>
+    private TimeSpan ComputeBreakDuration(int openAttempt, Exception? cause)
     {
         double ticks = _options.RecoveryTimeout.Ticks * Math.Pow(_options.RecoveryBackoffMultiplier, Math.Max(0, openAttempt - 1));
         ticks = Math.Min(ticks, _maxBreak.Ticks);
@@ -955,7 +986,7 @@ internal sealed class CircuitStateMachine
             }
         }
 
-        return ToTimestampTicks(duration, _time.TimestampFrequency);
+        return duration;
 
         TimeSpan Clamp(TimeSpan value)
             => value < CircuitBreakerDefaults.MinRecoveryTimeout ? CircuitBreakerDefaults.MinRecoveryTimeout : value > _maxBreak ? _maxBreak : value;
@@ -971,20 +1002,24 @@ internal sealed class CircuitStateMachine
             return; // a disabled circuit lets everything pass and records nothing, an operator's isolation included
         }
 
+        long version;
         lock (_sync)
         {
             if ((CircuitState)(_stateWord & StateMask) != CircuitState.Isolated)
             {
                 TransitionLocked(CircuitState.Isolated, cause: null);
             }
+
+            version = _localVersion = _stateWord >> GenerationShift; // an operator's decision, even when nothing changed
         }
 
         DispatchNotifications();
-        _coordinator?.OnManualChange(CircuitState.Isolated);
+        _coordinator?.OnManualChange(CircuitState.Isolated, version);
     }
 
     public void Reset()
     {
+        long version;
         lock (_sync)
         {
             if ((CircuitState)(_stateWord & StateMask) != CircuitState.Closed)
@@ -1001,15 +1036,18 @@ internal sealed class CircuitStateMachine
                 Volatile.Write(ref _stateWord, (generation << GenerationShift) | (word & (DisabledFlag | StateMask)));
                 _windowRule?.Reset();
                 _hintDeadline = 0;
+                _localVersion = generation;
             }
+
+            version = _localVersion;
         }
 
         DispatchNotifications();
-        _coordinator?.OnManualChange(CircuitState.Closed);
+        _coordinator?.OnManualChange(CircuitState.Closed, version);
     }
 
-    /// <summary>Plugs shared state in (one coordinator per circuit, before or while it runs).</summary>
-    public void Attach(CircuitCoordinator? coordinator) => Volatile.Write(ref _coordinator, coordinator);
+    /// <summary>Plugs shared state in (one coordinator per circuit, before or while it runs); returns the one it replaces.</summary>
+    public CircuitCoordinator? Attach(CircuitCoordinator? coordinator) => Interlocked.Exchange(ref _coordinator, coordinator);
 
     public CircuitCoordinator? Coordinator => Volatile.Read(ref _coordinator);
 
@@ -1018,13 +1056,19 @@ internal sealed class CircuitStateMachine
 
     /// <summary>
     /// Makes the local state follow the fleet's: <paramref name="state"/>, with <paramref name="openFor"/> left of an
-    /// open period. A transition (new generation, log entry, notification) happens only when the state differs; an open
-    /// deadline is moved to the fleet's. Never calls the coordinator back.
+    /// open period, unless the circuit decided a transition itself after <paramref name="basedOnVersion"/> (then the
+    /// remote state is older than what it knows and is dropped). A transition (new generation, log entry, notification)
+    /// happens only when the state differs; an open deadline is moved to the fleet's. Never calls the coordinator back.
     /// </summary>
-    public void ApplyRemote(CircuitState state, TimeSpan openFor)
+    public bool ApplyRemote(CircuitState state, TimeSpan openFor, long basedOnVersion)
     {
         lock (_sync)
         {
+            if (basedOnVersion < _localVersion)
+            {
+                return false; // read before a local decision: applying it would undo that decision
+            }
+
             var current = (CircuitState)(_stateWord & StateMask);
             if (state == CircuitState.Open)
             {
@@ -1042,11 +1086,12 @@ internal sealed class CircuitStateMachine
                     _openAttempt = 1;
                 }
 
-                TransitionLocked(state, cause: null);
+                TransitionLocked(state, cause: null, remote: true);
             }
         }
 
         DispatchNotifications();
+        return true;
     }
 
     /// <summary>Stops background work and telemetry for a breaker that is being dropped (a registry evicted it).</summary>
@@ -1159,7 +1204,7 @@ internal sealed class CircuitStateMachine
     }
 
     /// <summary>Moves to <paramref name="to"/> under the lock: a new generation, fresh per-state bookkeeping, a log entry and a queued notification.</summary>
-    private void TransitionLocked(CircuitState to, Exception? cause)
+    private void TransitionLocked(CircuitState to, Exception? cause, bool remote = false)
     {
         Debug.Assert(_sync.IsHeldByCurrentThread, "Transitions happen only under the lock.");
         long word = _stateWord;
@@ -1187,6 +1232,11 @@ internal sealed class CircuitStateMachine
         // the count of the new state.
         Volatile.Write(ref _failureWord, ((long)(uint)generation << 32) | consecutive);
         Volatile.Write(ref _stateWord, (generation << GenerationShift) | (word & DisabledFlag) | (long)to);
+        if (!remote)
+        {
+            _localVersion = generation;
+        }
+
         ScheduleAttentionLocked(to == CircuitState.Open ? _openUntil : long.MaxValue);
 
         var transition = new CircuitTransition(_options.Name, from, to, _time.GetUtcNow(), cause);

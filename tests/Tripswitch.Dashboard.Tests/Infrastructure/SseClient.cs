@@ -2,8 +2,8 @@ using System.Text.Json;
 
 namespace Tripswitch.Dashboard.Tests.Infrastructure;
 
-/// <summary>One Server-Sent Event: its name and its (JSON) data.</summary>
-internal sealed record SseEvent(string Name, string Data)
+/// <summary>One Server-Sent Event: its name, its (JSON) data and its id, if any.</summary>
+internal sealed record SseEvent(string Name, string Data, string? Id = null)
 {
     public JsonElement Json => JsonDocument.Parse(Data).RootElement;
 }
@@ -12,13 +12,18 @@ internal sealed record SseEvent(string Name, string Data)
 internal sealed class SseClient : IAsyncDisposable
 {
     private readonly HttpResponseMessage _response;
+    private readonly CountingStream _stream;
     private readonly StreamReader _reader;
 
     private SseClient(HttpResponseMessage response, Stream stream)
     {
         _response = response;
-        _reader = new StreamReader(stream);
+        _stream = new CountingStream(stream);
+        _reader = new StreamReader(_stream);
     }
+
+    /// <summary>Bytes of the response body read so far (what the server sent, once every sent event has been read).</summary>
+    public long BytesRead => _stream.BytesRead;
 
     public HttpResponseMessage Response => _response;
 
@@ -40,6 +45,7 @@ internal sealed class SseClient : IAsyncDisposable
     {
         string name = "message";
         string? data = null;
+        string? id = null;
         while (true)
         {
             string? line = await _reader.ReadLineAsync(cancellationToken);
@@ -52,7 +58,7 @@ internal sealed class SseClient : IAsyncDisposable
             {
                 if (data is not null)
                 {
-                    return new SseEvent(name, data);
+                    return new SseEvent(name, data, id);
                 }
 
                 continue;
@@ -65,6 +71,10 @@ internal sealed class SseClient : IAsyncDisposable
             else if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
                 data = data is null ? line["data: ".Length..] : data + "\n" + line["data: ".Length..];
+            }
+            else if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                id = line["id: ".Length..];
             }
             else if (line.StartsWith("retry: ", StringComparison.Ordinal))
             {
@@ -80,6 +90,20 @@ internal sealed class SseClient : IAsyncDisposable
         Assert.NotNull(next);
         Assert.Equal(name, next.Name);
         return next.Json;
+    }
+
+    /// <summary>The next event named <paramref name="name"/>, skipping events of other names.</summary>
+    public async Task<JsonElement> NextAsync(string name, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            SseEvent? next = await ReadEventAsync(cancellationToken);
+            Assert.NotNull(next);
+            if (next.Name == name)
+            {
+                return next.Json;
+            }
+        }
     }
 
     public ValueTask DisposeAsync()

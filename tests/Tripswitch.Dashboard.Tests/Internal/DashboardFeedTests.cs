@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Tripswitch.Dashboard.Internal;
 using Tripswitch.Dashboard.Tests.Infrastructure;
@@ -11,7 +12,7 @@ namespace Tripswitch.Dashboard.Tests.Internal;
 public class DashboardFeedTests
 {
     [Fact]
-    public async Task StreamAsync_ClientReadsTooSlowly_DropsOldestTransitionsSaysHowManyAndKeepsSendingSnapshots()
+    public async Task StreamAsync_ClientReadsTooSlowly_DropsOldestTransitionsSaysHowManyAndKeepsSendingDiffs()
     {
         FakeTimeProvider clock = Circuits.Clock();
         CircuitBreakerRegistry registry = Circuits.Registry(clock);
@@ -21,7 +22,7 @@ public class DashboardFeedTests
         feed.StreamEnded += reason => ended.TrySetResult(reason);
         using var body = new GatedStream();
         using var aborted = new CancellationTokenSource();
-        var context = new DefaultHttpContext { RequestAborted = aborted.Token };
+        var context = new DefaultHttpContext { RequestAborted = aborted.Token, RequestServices = new ServiceCollection().BuildServiceProvider() };
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
         using CancellationTokenSource timeout = Waits.Timeout();
 
@@ -35,21 +36,22 @@ public class DashboardFeedTests
 
         clock.Advance(TimeSpan.FromSeconds(1)); // and a snapshot is due
         body.Open();
-        string text = await body.WaitForAsync(t => t.EndsWith("\n\n", StringComparison.Ordinal) && Events(t).Count(e => e.Name == "snapshot") == 2, timeout.Token);
+        string text = await body.WaitForAsync(t => t.EndsWith("\n\n", StringComparison.Ordinal) && Events(t).Any(e => e.Name == "diff"), timeout.Token);
         await aborted.CancelAsync();
         await streaming.WaitAsync(timeout.Token);
 
         List<SseEvent> events = Events(text);
-        Assert.Equal(["snapshot", "transition", "transition", "transition", "snapshot"], events.Select(e => e.Name));
+        Assert.Equal(["snapshot", "transition", "transition", "transition", "diff"], events.Select(e => e.Name));
         JsonElement[] transitions = [.. events.Where(e => e.Name == "transition").Select(e => e.Json)];
         Assert.Equal(7, transitions[0].GetProperty("droppedTransitions").GetInt64()); // 10 transitions, room for 3
         Assert.False(transitions[1].TryGetProperty("droppedTransitions", out _));
         Assert.Equal(
             ["Isolated→Closed", "Closed→Isolated", "Isolated→Closed"], // the newest three
             transitions.Select(t => $"{t.GetProperty("from").GetString()}→{t.GetProperty("to").GetString()}"));
-        JsonElement snapshot = events[^1].Json;
-        Assert.Equal(Circuits.Start.AddSeconds(1), snapshot.GetProperty("generatedAt").GetDateTimeOffset());
-        Assert.Equal(10, snapshot.GetProperty("circuits")[0].GetProperty("stateChanges").GetInt64());
+        JsonElement diff = events[^1].Json;
+        Assert.Equal(2, diff.GetProperty("seq").GetInt64());
+        Assert.Equal(Circuits.Start.AddSeconds(1), diff.GetProperty("generatedAt").GetDateTimeOffset());
+        Assert.Equal(10, diff.GetProperty("changed")[0].GetProperty("stateChanges").GetInt64());
         Assert.Equal(StreamEndReason.ClientDisconnected, await ended.Task.WaitAsync(timeout.Token));
         Assert.Equal(0, feed.ActiveStreams);
     }
@@ -64,7 +66,7 @@ public class DashboardFeedTests
         feed.StreamEnded += reason => ended.TrySetResult(reason);
         using var body = new GatedStream();
         body.Open();
-        var context = new DefaultHttpContext();
+        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().BuildServiceProvider() };
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
         using CancellationTokenSource timeout = Waits.Timeout();
 

@@ -139,6 +139,44 @@ public sealed class ReloadTests : IDisposable
         Assert.Equal(CircuitState.Open, gpt.State);
     }
 
+    [Theory]
+    [InlineData("CountWindow", "\"FailureRatio\": 0.9, \"MinimumThroughput\": 10", "\"FailureRatio\": 0.5, \"MinimumThroughput\": 10")]
+    [InlineData("TimeWindow", "\"FailureRatio\": 0.9, \"MinimumThroughput\": 10", "\"FailureRatio\": 0.5, \"MinimumThroughput\": 10")]
+    [InlineData("CountWindow", "\"FailureRatio\": 0.5, \"MinimumThroughput\": 20", "\"FailureRatio\": 0.5, \"MinimumThroughput\": 10")]
+    [InlineData("TimeWindow", "\"FailureRatio\": 0.5, \"MinimumThroughput\": 20", "\"FailureRatio\": 0.5, \"MinimumThroughput\": 10")]
+    public async Task Reload_ThresholdsOnly_KeepsTheWindowsCallsAndJudgesThemByTheNewThresholds(string rule, string before, string after)
+    {
+        string Circuit(string thresholds) => $"\"Rule\": \"{rule}\", \"WindowSize\": 20, {thresholds}";
+        await using TestHost host = await StartAsync(Json(Circuit(before)));
+        CircuitBreaker gpt = host.Registry.Get("openai/gpt-4.1");
+        Calls.Succeed(gpt, 5);
+        Calls.Fail(gpt, 4);
+
+        Task<TripswitchOptions> reload = NextReload(host);
+        WriteSettings(Json(Circuit(after)));
+        await reload;
+        Calls.Fail(gpt); // 5 failures in 10 calls: enough for the new thresholds, only if the 9 calls before the reload still count
+
+        Assert.Equal(CircuitState.Open, gpt.State);
+    }
+
+    [Fact]
+    public async Task Reload_WindowSizeChanged_StartsANewWindow()
+    {
+        const string Thresholds = "\"Rule\": \"CountWindow\", \"MinimumThroughput\": 10, \"FailureRatio\": 0.5";
+        await using TestHost host = await StartAsync(Json($"{Thresholds}, \"WindowSize\": 20"));
+        CircuitBreaker gpt = host.Registry.Get("openai/gpt-4.1");
+        Calls.Succeed(gpt, 5);
+        Calls.Fail(gpt, 4);
+
+        Task<TripswitchOptions> reload = NextReload(host);
+        WriteSettings(Json($"{Thresholds}, \"WindowSize\": 30"));
+        await reload;
+        Calls.Fail(gpt); // the new window holds one call: below the minimum
+
+        Assert.Equal(CircuitState.Closed, gpt.State);
+    }
+
     [Fact]
     public async Task Reload_CriticalListChanged_HealthCheckUsesTheNewList()
     {

@@ -1,5 +1,6 @@
 using StackExchange.Redis;
 using Tripswitch.Redis.Tests.Infrastructure;
+using Tripswitch.Testing.Redis;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests.Cluster;

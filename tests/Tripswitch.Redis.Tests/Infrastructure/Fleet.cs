@@ -1,5 +1,6 @@
 using System.Globalization;
 using StackExchange.Redis;
+using Tripswitch.Testing.Redis;
 
 namespace Tripswitch.Redis.Tests.Infrastructure;
 

@@ -11,20 +11,24 @@ internal sealed class ScriptCall
     private long _completedAt;
     private int _state; // 0 running, 1 completed, 2 faulted
 
-    public ScriptCall(string script, string key, RedisValue[] args, Func<Task<RedisResult>> proceed)
+    public ScriptCall(string script, RedisKey[] keys, RedisValue[] args, Func<Task<RedisResult>> proceed)
     {
         Script = script;
-        Key = key;
+        Keys = [.. keys.Where((_, i) => i % 2 == 0).Select(static key => (string)key!)];
+        Key = Keys.Count > 0 ? Keys[0] : string.Empty;
         Args = args;
         Proceed = proceed;
         StartedAt = TimeProvider.System.GetTimestamp();
     }
 
-    /// <summary>Which script: Get, Report, Trip, Hint, Lease, Probe or Set.</summary>
+    /// <summary>Which script: Get (one circuit, or a batch), Report (a batch), Trip, Hint, Lease, Probe or Set.</summary>
     public string Script { get; }
 
-    /// <summary>The circuit's hash key.</summary>
+    /// <summary>The (first) circuit's hash key.</summary>
     public string Key { get; }
+
+    /// <summary>Every circuit's hash key (a batch carries many).</summary>
+    public IReadOnlyList<string> Keys { get; }
 
     /// <summary>ARGV: channel, name, key expiry, then the script's own arguments.</summary>
     public RedisValue[] Args { get; }
@@ -42,11 +46,11 @@ internal sealed class ScriptCall
 
     public Exception? Error { get; private set; }
 
-    /// <summary>The reply: {epoch, generation, state, remaining ms, extra}, once completed.</summary>
+    /// <summary>The reply: {epoch, generation, state, remaining ms, extra, open attempt}, once completed.</summary>
     public RedisResult? Result { get; private set; }
 
     /// <summary>Whether Redis granted the lease this Lease script asked for.</summary>
-    public bool Granted => IsCompleted && Result is { Length: 5 } result && (long)result[4] == 1;
+    public bool Granted => IsCompleted && Result is { Length: 6 } result && (long)result[4] == 1;
 
     /// <summary>The script's own argument <paramref name="index"/> (0-based, after channel, name and expiry).</summary>
     public long Arg(int index) => (long)Args[3 + index];
@@ -74,7 +78,7 @@ internal sealed class ScriptMonitor
     public IReadOnlyList<ScriptCall> Calls => [.. _calls];
 
     public IEnumerable<ScriptCall> Of(string script, string? key = null)
-        => _calls.Where(call => call.Script == script && (key is null || call.Key == key));
+        => _calls.Where(call => call.Script == script && (key is null || call.Keys.Contains(key)));
 
     public int Count(string script, string? key = null) => Of(script, key).Count();
 
@@ -106,7 +110,7 @@ internal sealed class ScriptMonitor
 
     public static string NameOf(string script)
     {
-        if (script == RedisScripts.Get)
+        if (script == RedisScripts.Get || script == RedisScripts.GetMany)
         {
             return "Get";
         }
@@ -199,7 +203,7 @@ public class MonitoredDatabase : DispatchProxy
         {
             var call = new ScriptCall(
                 ScriptMonitor.NameOf(script),
-                keys.Length > 0 ? (string)keys[0]! : string.Empty,
+                keys,
                 values,
                 () => (Task<RedisResult>)MonitoredRedis.Forward(_target, method, args)!);
             return _monitor.Run(call);

@@ -1,7 +1,7 @@
 using StackExchange.Redis;
 using Xunit;
 
-namespace Tripswitch.Redis.Tests.Infrastructure;
+namespace Tripswitch.Testing.Redis;
 
 /// <summary>
 /// One three-master <see cref="RedisCluster"/> for the tests of a class that does not break it (tests stay independent
@@ -13,7 +13,7 @@ public sealed class SharedCluster : IAsyncLifetime
     private ConnectionMultiplexer? _admin;
 
     /// <summary>The cluster; skips (or, with TRIPSWITCH_REQUIRE_INTEGRATION=1, fails) the test when redis-server or redis-cli is missing.</summary>
-    internal RedisCluster Cluster
+    public RedisCluster Cluster
     {
         get
         {
@@ -23,7 +23,7 @@ public sealed class SharedCluster : IAsyncLifetime
     }
 
     /// <summary>A cluster-aware connection for the tests' own commands.</summary>
-    internal IDatabase Admin
+    public IDatabase Admin
     {
         get
         {
@@ -32,6 +32,8 @@ public sealed class SharedCluster : IAsyncLifetime
         }
     }
 
+    /// <summary>Starts the server(s) when redis-server is installed.</summary>
+    /// <returns>A task that completes when they answer.</returns>
     public async ValueTask InitializeAsync()
     {
         if (RedisServer.Executable is null || RedisCluster.Cli is null)
@@ -43,6 +45,8 @@ public sealed class SharedCluster : IAsyncLifetime
         _admin = await ConnectionMultiplexer.ConnectAsync(_cluster.Configuration);
     }
 
+    /// <summary>Stops the server(s).</summary>
+    /// <returns>A task that completes when they are gone.</returns>
     public async ValueTask DisposeAsync()
     {
         if (_admin is not null)

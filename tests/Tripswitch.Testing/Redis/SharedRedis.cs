@@ -1,10 +1,7 @@
 using StackExchange.Redis;
-using Tripswitch.Redis.Tests.Infrastructure;
 using Xunit;
 
-[assembly: AssemblyFixture(typeof(SharedRedis))]
-
-namespace Tripswitch.Redis.Tests.Infrastructure;
+namespace Tripswitch.Testing.Redis;
 
 /// <summary>
 /// One redis-server for every test that does not need its own (tests stay independent through unique key prefixes),
@@ -16,7 +13,7 @@ public sealed class SharedRedis : IAsyncLifetime
     private ConnectionMultiplexer? _admin;
 
     /// <summary>The server; skips (or, with TRIPSWITCH_REQUIRE_INTEGRATION=1, fails) the test when redis-server is not installed.</summary>
-    internal RedisServer Server
+    public RedisServer Server
     {
         get
         {
@@ -26,7 +23,7 @@ public sealed class SharedRedis : IAsyncLifetime
     }
 
     /// <summary>A plain connection to <see cref="Server"/> for the tests' own commands.</summary>
-    internal IDatabase Admin
+    public IDatabase Admin
     {
         get
         {
@@ -35,6 +32,8 @@ public sealed class SharedRedis : IAsyncLifetime
         }
     }
 
+    /// <summary>Starts the server(s) when redis-server is installed.</summary>
+    /// <returns>A task that completes when they answer.</returns>
     public async ValueTask InitializeAsync()
     {
         if (RedisServer.Executable is null)
@@ -46,6 +45,8 @@ public sealed class SharedRedis : IAsyncLifetime
         _admin = await ConnectionMultiplexer.ConnectAsync(_server.Configuration);
     }
 
+    /// <summary>Stops the server(s).</summary>
+    /// <returns>A task that completes when they are gone.</returns>
     public async ValueTask DisposeAsync()
     {
         if (_admin is not null)

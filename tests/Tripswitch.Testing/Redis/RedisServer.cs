@@ -4,12 +4,11 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
-using Xunit;
 
-namespace Tripswitch.Redis.Tests.Infrastructure;
+namespace Tripswitch.Testing.Redis;
 
 /// <summary>What a test needs of its own redis-server beyond the defaults.</summary>
-internal sealed record RedisServerOptions
+public sealed record RedisServerOptions
 {
     /// <summary>Started with <c>--requirepass</c>.</summary>
     public string? Password { get; init; }
@@ -26,7 +25,7 @@ internal sealed record RedisServerOptions
 /// (<c>--port N --bind 127.0.0.1 --save "" --appendonly no --dir tmp</c>). Ready once it answers PING.
 /// It can be killed (SIGKILL) and started again on the same port.
 /// </summary>
-internal sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan ReadyPollInterval = TimeSpan.FromMilliseconds(20);
@@ -47,6 +46,7 @@ internal sealed class RedisServer : IAsyncDisposable
     /// <summary>The redis-server executable, or <see langword="null"/> when it is not installed.</summary>
     public static string? Executable { get; } = Locate();
 
+    /// <summary>The loopback port it listens on.</summary>
     public int Port { get; }
 
     /// <summary>"127.0.0.1:port".</summary>
@@ -55,6 +55,7 @@ internal sealed class RedisServer : IAsyncDisposable
     /// <summary>A StackExchange.Redis configuration string for this server (with its password).</summary>
     public string Configuration => _options.Password is { } password ? $"{Endpoint},password={password}" : Endpoint;
 
+    /// <summary>Whether the process is running.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>The server's own output so far (for failure messages).</summary>
@@ -75,21 +76,15 @@ internal sealed class RedisServer : IAsyncDisposable
     /// </summary>
     public static void RequireInstalled()
     {
-        if (Executable is not null)
+        if (Executable is null)
         {
-            return;
+            IntegrationRequirement.Missing("redis-server is not installed (Debian/Ubuntu: apt-get install -y redis-server; ./test.sh installs it when run as root).");
         }
-
-        const string Reason = "redis-server is not installed (Debian/Ubuntu: apt-get install -y redis-server; ./test.sh installs it when run as root)";
-        if (Environment.GetEnvironmentVariable("TRIPSWITCH_REQUIRE_INTEGRATION") == "1")
-        {
-            Assert.Fail(Reason + ", and TRIPSWITCH_REQUIRE_INTEGRATION=1 requires the integration tests to run.");
-        }
-
-        Assert.Skip(Reason + ".");
     }
 
     /// <summary>Starts a server on a free port (skipping the test when redis-server is not installed).</summary>
+    /// <param name="options">What the test needs beyond the defaults.</param>
+    /// <returns>The running server.</returns>
     public static async Task<RedisServer> StartNewAsync(RedisServerOptions? options = null)
     {
         Exception? last = null;
@@ -113,6 +108,9 @@ internal sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>A server on a free port that is not started yet (nothing listens there until <see cref="StartAsync()"/>).</summary>
+    /// <param name="options">What the test needs beyond the defaults.</param>
+    /// <param name="port">The port; a free one when <see langword="null"/>.</param>
+    /// <returns>The server, not started.</returns>
     public static RedisServer Create(RedisServerOptions? options = null, int? port = null)
     {
         RequireInstalled();
@@ -123,9 +121,11 @@ internal sealed class RedisServer : IAsyncDisposable
     public string DirectoryPath => _directory.FullName;
 
     /// <summary>Kills the server at once (SIGKILL, as a crash) and waits until it is gone.</summary>
+    /// <returns>A task that completes when the process has exited.</returns>
     public Task KillAsync() => StopAsync();
 
     /// <summary>Starts the server on its port (again, after <see cref="KillAsync"/>: with an empty data set) and waits until it answers PING.</summary>
+    /// <returns>A task that completes when the server answers.</returns>
     public async Task StartAsync()
     {
         if (IsRunning)
@@ -242,6 +242,8 @@ internal sealed class RedisServer : IAsyncDisposable
         process.Dispose();
     }
 
+    /// <summary>Kills the server and deletes its directory.</summary>
+    /// <returns>A task that completes when it is gone.</returns>
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
@@ -255,7 +257,9 @@ internal sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    internal static int FreePort()
+    /// <summary>A port nothing listens on now (the system's choice on loopback).</summary>
+    /// <returns>The port.</returns>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -272,13 +276,6 @@ internal sealed class RedisServer : IAsyncDisposable
         return OnPath("redis-server");
     }
 
-    /// <summary>An executable of the redis-server package found on PATH (or in the usual directories).</summary>
-    internal static string? OnPath(string name)
-    {
-        IEnumerable<string> path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        return path.Concat(["/usr/bin", "/usr/local/bin", "/usr/sbin"])
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
-    }
+    /// <summary>An executable of the redis packages found on PATH (or in the usual directories).</summary>
+    internal static string? OnPath(string name) => IntegrationRequirement.FindExecutable(name, "/usr/bin", "/usr/local/bin", "/usr/sbin");
 }

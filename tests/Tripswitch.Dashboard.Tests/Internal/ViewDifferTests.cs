@@ -1,0 +1,87 @@
+using Tripswitch.Dashboard.Internal;
+using Tripswitch.Dashboard.Tests.Infrastructure;
+
+namespace Tripswitch.Dashboard.Tests.Internal;
+
+/// <summary>What a client is sent after its snapshot: only what changed on its page, keyed by name, numbered without gaps.</summary>
+public class ViewDifferTests
+{
+    private static readonly ViewPosition Position = new(null, null, "state", 1, 1, 50);
+
+    [Fact]
+    public void Diff_NothingChanged_IsEmptyButNumbered()
+    {
+        var differ = new ViewDiffer();
+        ViewPage page = Page(Totals(2), Row("a"), Row("b"));
+
+        ViewSnapshot snapshot = differ.Snapshot(page);
+        ViewDiff diff = differ.Diff(page with { GeneratedAt = Circuits.Start.AddSeconds(1) }, droppedTransitions: 0);
+
+        Assert.Equal(1, snapshot.Seq);
+        Assert.Equal(new ViewDiff(2, Circuits.Start.AddSeconds(1), null, null, null, null, null, null), diff);
+    }
+
+    [Fact]
+    public void Diff_RowChangedAndRowGone_SendsTheRowAndTheNameWithoutAnOrder()
+    {
+        var differ = new ViewDiffer();
+        differ.Snapshot(Page(Totals(3), Row("a"), Row("b"), Row("c")));
+
+        ViewDiff diff = differ.Diff(Page(Totals(2), Row("a", successful: 5), Row("c")), droppedTransitions: 0);
+
+        Assert.Equal(["a"], diff.Changed!.Select(r => r.Name));
+        Assert.Equal(5, diff.Changed![0].Successful);
+        Assert.Equal(["b"], diff.Removed);
+        Assert.Null(diff.Order); // removing b leaves a, c in order
+        Assert.Equal(Totals(2), diff.Totals);
+    }
+
+    [Fact]
+    public void Diff_RowMovedUp_SendsTheWholeOrder_AndNewRowsAtTheEndNeedNone()
+    {
+        var differ = new ViewDiffer();
+        differ.Snapshot(Page(Totals(2), Row("a"), Row("b")));
+
+        ViewDiff moved = differ.Diff(Page(Totals(2), Row("b", CircuitState.Open), Row("a")), droppedTransitions: 0);
+        ViewDiff appended = differ.Diff(Page(Totals(3), Row("b", CircuitState.Open), Row("a"), Row("c")), droppedTransitions: 3);
+
+        Assert.Equal(["b", "a"], moved.Order);
+        Assert.Equal(["b"], moved.Changed!.Select(r => r.Name));
+        Assert.Null(appended.Order);
+        Assert.Equal(["c"], appended.Changed!.Select(r => r.Name));
+        Assert.Equal(3, appended.DroppedTransitions);
+        Assert.Equal(3, appended.Seq);
+    }
+
+    [Fact]
+    public void Diff_RetryAtWobblesByMicroseconds_IsNotResent_ButAReopenedCircuitIs()
+    {
+        var differ = new ViewDiffer();
+        DateTimeOffset retryAt = Circuits.Start.AddSeconds(30);
+        differ.Snapshot(Page(Totals(1), Row("a", CircuitState.Open) with { RetryAt = retryAt }));
+
+        ViewDiff wobble = differ.Diff(Page(Totals(1), Row("a", CircuitState.Open) with { RetryAt = retryAt.AddTicks(37) }), 0);
+        ViewDiff reopened = differ.Diff(Page(Totals(1), Row("a", CircuitState.Open) with { RetryAt = retryAt.AddSeconds(60) }), 0);
+
+        Assert.Null(wobble.Changed);
+        Assert.Equal(retryAt.AddSeconds(60), Assert.Single(reopened.Changed!).RetryAt);
+    }
+
+    [Fact]
+    public void Diff_PageCountChanged_SendsThePosition()
+    {
+        var differ = new ViewDiffer();
+        differ.Snapshot(Page(Totals(1), Row("a")));
+
+        ViewDiff diff = differ.Diff(new ViewPage(Circuits.Start, Position with { Pages = 2 }, Totals(51), [Row("a")]), 0);
+
+        Assert.Equal(2, diff.View!.Pages);
+    }
+
+    private static ViewTotals Totals(int closed) => new(closed, closed, 0, 0, 0, closed);
+
+    private static ViewPage Page(ViewTotals totals, params CircuitRow[] rows) => new(Circuits.Start, Position, totals, rows);
+
+    private static CircuitRow Row(string name, CircuitState state = CircuitState.Closed, long successful = 1)
+        => new(name, state, 0, successful, successful, 0, 0, 0, 0, 0, 1.0, null, 0, null);
+}
