@@ -15,7 +15,11 @@ if [ "$(git rev-parse --is-shallow-repository 2>/dev/null || echo false)" = true
   git fetch --quiet --unshallow --tags || echo "pack-check: could not unshallow the clone; the version may be off" >&2
 fi
 
-projects=(src/*/*.csproj)
+# Every src project is a package unless it says <IsPackable>false</IsPackable> (an app, such as the gateway).
+projects=()
+for p in src/*/*.csproj; do
+  grep -q '<IsPackable>false</IsPackable>' "$p" || projects+=("$p")
+done
 rm -rf "$feed" && mkdir -p "$feed"
 # One solution of the src projects, so they are packed in one build.
 {
@@ -38,7 +42,7 @@ for p in "${projects[@]}"; do
   id=$(basename "$p" .csproj)
   ids+=("$id")
   nupkg=$(ls "$feed/$id".[0-9]*.nupkg 2>/dev/null | head -1) || true
-  [ -n "$nupkg" ] || fail "$id: no package was produced"
+  [ -n "$nupkg" ] || fail "$id: no package was produced (an app that isn't a package says <IsPackable>false</IsPackable>)"
   v=${nupkg#"$feed/$id."}; v=${v%.nupkg}
   [ -z "$version" ] || [ "$v" = "$version" ] || fail "$id is $v but another package is $version: every package of a commit has one version"
   version=$v
@@ -57,7 +61,7 @@ for p in "${projects[@]}"; do
     [ "$dep" = "$v" ] || fail "$id depends on a sibling at $dep, not $v"
   done < <(grep -oE '<dependency id="Tripswitch[^"]*" version="[^"]*"' <<<"$nuspec" | sed -E 's/.*version="([^"]*)"/\1/')
   readme=$(zip_cat "$nupkg" README.md)
-  grep -qF "dotnet add package $id" <<<"$readme" || fail "$id: its README has no install line (dotnet add package $id)"
+  grep -qF "dotnet add package $id" <<<"$readme" || fail "$id: src/$id/README.md (packed as the package's readme) has no install line (dotnet add package $id)"
 done
 echo "pack-check: ${#ids[@]} packages at $version, each with readme, icon, URLs, tags and symbols"
 

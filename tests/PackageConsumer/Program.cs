@@ -1,6 +1,7 @@
 // A user's app wired from the packages' READMEs: if a package misses a dependency, a type or an assembly, this fails
 // to restore, build or run. It starts nothing that needs a network (the host is built, not run).
 using Microsoft.Extensions.AI;
+using Polly;
 using Tripswitch;
 using Tripswitch.Http;
 
@@ -24,6 +25,13 @@ for (int i = 0; i < 2; i++)
 if (breaker.State != CircuitState.Open)
 {
     Console.Error.WriteLine($"PackageConsumer: expected the circuit open after 2 failures (appsettings), it is {breaker.State}");
+    return 1;
+}
+
+ResiliencePipeline pipeline = new ResiliencePipelineBuilder().AddTripswitch(registry.Get("billing")).Build();
+if (pipeline.Execute(() => 42) != 42 || registry.Get("billing").GetSummary().Successful != 1)
+{
+    Console.Error.WriteLine("PackageConsumer: the Polly pipeline's call did not go through its circuit");
     return 1;
 }
 

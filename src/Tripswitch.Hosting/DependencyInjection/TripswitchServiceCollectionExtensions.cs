@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tripswitch;
 using Tripswitch.Hosting;
@@ -33,13 +32,33 @@ public static class TripswitchServiceCollectionExtensions
             services.AddSingleton<TripswitchRegistryHost>();
             services.AddHostedService<TripswitchHostedService>();
 
-            // AddTripswitch owns the registry: it replaces one registered earlier (TryAdd calls after it find it).
-            services.RemoveAll<CircuitBreakerRegistry>();
+            // One registry per container, AddTripswitch's. It replaces the default registry a Tripswitch package added
+            // for itself (AddCircuitBreakerHandler before AddTripswitch; TryAdd calls after it find this one). A registry
+            // the application registered itself, before or after, stays: start-up then fails and says to remove it
+            // (TripswitchHostedService), rather than leave some clients on a registry nothing configures, logs or checks.
+            for (int i = services.Count - 1; i >= 0; i--)
+            {
+                if (IsPackageDefaultRegistry(services[i]))
+                {
+                    services.RemoveAt(i);
+                }
+            }
+
             services.AddSingleton(static sp => sp.GetRequiredService<TripswitchRegistryHost>().Registry);
         }
 
         return new TripswitchBuilder(services);
     }
+
+    // The packages whose DI extensions add a default registry of their own when none is registered (with TryAdd, from a
+    // factory declared in the package), so they work without AddTripswitch.
+    private static readonly string[] PackagesWithADefaultRegistry = ["Tripswitch.Http"];
+
+    private static bool IsPackageDefaultRegistry(ServiceDescriptor descriptor)
+        => descriptor.ServiceType == typeof(CircuitBreakerRegistry)
+            && !descriptor.IsKeyedService
+            && descriptor.ImplementationFactory?.Method.DeclaringType?.Assembly.GetName().Name is { } assembly
+            && PackagesWithADefaultRegistry.Contains(assembly, StringComparer.Ordinal);
 
     /// <summary>
     /// Registers Tripswitch (see <see cref="AddTripswitch(IServiceCollection)"/>) configured from a configuration section

@@ -1,10 +1,19 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Tripswitch;
 using Tripswitch.Http;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds Tripswitch circuit breakers to clients built by <see cref="IHttpClientBuilder"/>.</summary>
+/// <remarks>
+/// The handler's options are named options of <see cref="CircuitBreakerHandlerOptions"/>, named after the client
+/// (<see cref="IHttpClientBuilder.Name"/>): set them from code, from a configuration section, or both (code runs after
+/// the section is bound), or with <c>services.Configure&lt;CircuitBreakerHandlerOptions&gt;(clientName, ...)</c>. They are
+/// validated when the host starts, and read once: a configuration reload doesn't change them (the circuits' own options,
+/// from <c>AddTripswitch</c>, do reload).
+/// </remarks>
 public static class TripswitchHttpClientBuilderExtensions
 {
     /// <summary>
@@ -18,9 +27,47 @@ public static class TripswitchHttpClientBuilderExtensions
     public static IHttpClientBuilder AddCircuitBreakerHandler(this IHttpClientBuilder builder, Action<CircuitBreakerHandlerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        OptionsBuilder<CircuitBreakerHandlerOptions> options = AddHandler(builder);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Sends this client's requests through Tripswitch circuits, with the handler's options bound from
+    /// <paramref name="section"/> (<c>Timeout</c>, <c>ReturnServiceUnavailableWhenOpen</c>), then <paramref name="configure"/>
+    /// for what only code can set (delegates). An unknown key (a typo) or a value out of range fails start-up.
+    /// </summary>
+    /// <param name="builder">The client builder.</param>
+    /// <param name="section">The handler's section, for example <c>configuration.GetSection("Tripswitch:Http:openai")</c>.</param>
+    /// <param name="configure">Configures what the section can't (key selector, failure rule); <see langword="null"/> for nothing.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static IHttpClientBuilder AddCircuitBreakerHandler(this IHttpClientBuilder builder, IConfigurationSection section, Action<CircuitBreakerHandlerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
+        OptionsBuilder<CircuitBreakerHandlerOptions> options = AddHandler(builder);
+        // Bound once, without a change token: the handler's options don't reload (see the class remarks).
+        options.Configure(o => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return builder;
+    }
+
+    private static OptionsBuilder<CircuitBreakerHandlerOptions> AddHandler(IHttpClientBuilder builder)
+    {
         builder.Services.TryAddSingleton(_ => new CircuitBreakerRegistry());
-        var options = new CircuitBreakerHandlerOptions();
-        configure?.Invoke(options);
-        return builder.AddHttpMessageHandler(services => new CircuitBreakerHandler(services.GetRequiredService<CircuitBreakerRegistry>(), options));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CircuitBreakerHandlerOptions>, CircuitBreakerHandlerOptionsValidator>());
+        string name = builder.Name;
+        builder.AddHttpMessageHandler(services => new CircuitBreakerHandler(
+            services.GetRequiredService<CircuitBreakerRegistry>(),
+            services.GetRequiredService<IOptionsMonitor<CircuitBreakerHandlerOptions>>().Get(name)));
+        return builder.Services.AddOptions<CircuitBreakerHandlerOptions>(name).ValidateOnStart();
     }
 }

@@ -1,0 +1,31 @@
+#region package-polly-standard-handler
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using Tripswitch;
+using Tripswitch.Http;
+using Tripswitch.Polly;
+#endregion
+
+namespace Docs.Snippets.Packages;
+
+internal static class PollyStandardHandler
+{
+    public static void Run(IServiceCollection services)
+    {
+        #region package-polly-standard-handler
+        services.AddHttpClient("openai").AddResilienceHandler("tripswitch", (pipeline, context) =>
+        {
+            pipeline.AddTimeout(TimeSpan.FromSeconds(30));                // total request timeout
+            pipeline.AddRetry(new HttpRetryStrategyOptions());            // transient HTTP failures, honours Retry-After
+            pipeline.AddTripswitch(new TripswitchStrategyOptions<HttpResponseMessage>
+            {
+                Registry = context.ServiceProvider.GetRequiredService<CircuitBreakerRegistry>(),
+                KeySelector = resilience => resilience.GetRequestMessage()!.RequestUri!.Authority,
+                IsFailure = CircuitBreakerHandlerOptions.IsTransientFailure,   // 5xx, 408, 429
+                RetryAfter = response => RetryAfterParser.Parse(response, TimeProvider.System),
+            });
+            pipeline.AddTimeout(TimeSpan.FromSeconds(10));                // per-attempt timeout
+        });
+        #endregion
+    }
+}

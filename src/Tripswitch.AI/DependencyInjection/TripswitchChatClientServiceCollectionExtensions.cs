@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Tripswitch.AI;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers named options of the Tripswitch chat client middleware, validated when the host starts.</summary>
+/// <remarks>
+/// A pipeline uses them with <c>.UseCircuitBreaker("name")</c>. They are read when the pipeline is built and bound
+/// once: a configuration reload doesn't change them (the circuits' own options, from <c>AddTripswitch</c>, do reload).
+/// </remarks>
+public static class TripswitchChatClientServiceCollectionExtensions
+{
+    /// <summary>
+    /// Binds the chat client middleware's options <paramref name="name"/> from <paramref name="section"/>
+    /// (<c>FallbackModelId</c>, <c>TimeToFirstTokenThreshold</c>); an unknown key (a typo) or a value out of range fails
+    /// start-up. Set what only code can (the fallback client, a key selector) on the returned builder.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="name">The options' name, as passed to <c>UseCircuitBreaker(name)</c>.</param>
+    /// <param name="section">The section, for example <c>configuration.GetSection("Tripswitch:Chat:openai")</c>.</param>
+    /// <returns>The options builder, for <c>.Configure(...)</c> from code.</returns>
+    public static OptionsBuilder<CircuitBreakerChatClientOptions> AddCircuitBreakerChatClientOptions(this IServiceCollection services, string name, IConfigurationSection section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        // Bound once, without a change token: these options don't reload (see the class remarks).
+        return services.AddCircuitBreakerChatClientOptions(name)
+            .Configure(o => ChatClientOptionsSection.Read(section).ApplyTo(o));
+    }
+
+    /// <summary>Registers the chat client middleware's options <paramref name="name"/>, validated when the host starts.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="name">The options' name, as passed to <c>UseCircuitBreaker(name)</c>.</param>
+    /// <returns>The options builder, for <c>.Configure(...)</c>.</returns>
+    public static OptionsBuilder<CircuitBreakerChatClientOptions> AddCircuitBreakerChatClientOptions(this IServiceCollection services, string name)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(name);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CircuitBreakerChatClientOptions>, CircuitBreakerChatClientOptionsValidator>());
+        services.AddSingleton(new ChatClientOptionsName(name));
+        return services.AddOptions<CircuitBreakerChatClientOptions>(name).ValidateOnStart();
+    }
+}
