@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the integration tests use: "command:package".
-prerequisites=("redis-server:redis-server" "redis-cli:redis-tools" "chromium:chromium" "npm:npm")
+# Debian packages the integration tests use: "command:package". redis-cli (redis-tools) builds the Redis Cluster;
+# openssl makes the certificate of the TLS redis-server; chromium drives the dashboard's browser tests;
+# npm installs the gateway's Node client tests.
+prerequisites=("redis-server:redis-server" "redis-cli:redis-tools" "openssl:openssl" "chromium:chromium" "npm:npm")
 
 missing=()
 for item in "${prerequisites[@]}"; do
