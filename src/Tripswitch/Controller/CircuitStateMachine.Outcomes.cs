@@ -12,7 +12,8 @@ internal sealed partial class CircuitStateMachine
         // one read of the failure word (a write only when there is a count to reset).
         if (((long)permit.Kind | permit.StartTimestamp) == 0 && _windowRule is null)
         {
-            CallCounters.Increment(ref _counters.Current.Successful);
+            CallCounters.Slot slot = _counters.Current;
+            slot.Increment(ref slot.Successful);
             ResetConsecutive(permit.Generation);
             return;
         }
@@ -29,7 +30,7 @@ internal sealed partial class CircuitStateMachine
     {
         if (((long)permit.Kind | permit.StartTimestamp) == 0 && _windowRule is null && permit.Slot is { } slot)
         {
-            CallCounters.Increment(ref slot.Successful);
+            slot.Increment(ref slot.Successful);
             ResetConsecutive(permit.Generation);
             return;
         }
@@ -80,10 +81,10 @@ internal sealed partial class CircuitStateMachine
             return;
         }
 
-        CallCounters.Increment(ref slot.Successful);
+        slot.Increment(ref slot.Successful);
         if (slow)
         {
-            CallCounters.Increment(ref slot.Slow);
+            slot.Increment(ref slot.Slow);
         }
 
         if (permit.Kind != PermitKind.Closed)
@@ -121,16 +122,16 @@ internal sealed partial class CircuitStateMachine
             return;
         }
 
-        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, success: false);
+        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, success: false, exception);
         OnFailureCore(permit, _counters.Current, exception, hint, slow);
     }
 
     private void OnFailureCore(in CircuitPermit permit, CallCounters.Slot slot, Exception? exception, TimeSpan? hint, bool slow)
     {
-        CallCounters.Increment(ref slot.Failed);
+        slot.Increment(ref slot.Failed);
         if (slow)
         {
-            CallCounters.Increment(ref slot.Slow);
+            slot.Increment(ref slot.Slow);
         }
 
         if (permit.Kind == PermitKind.Shadow)
@@ -212,7 +213,8 @@ internal sealed partial class CircuitStateMachine
             return;
         }
 
-        CallCounters.Increment(ref _counters.Current.Ignored);
+        CallCounters.Slot counters = _counters.Current;
+        counters.Increment(ref counters.Ignored);
         if (permit.Kind == PermitKind.Probe)
         {
             // An ignored probe frees its slot and decides nothing, unless its time ran out first.
@@ -254,14 +256,25 @@ internal sealed partial class CircuitStateMachine
         }
     }
 
-    private bool IsSlow(in CircuitPermit permit, bool success)
+    private bool IsSlow(in CircuitPermit permit, bool success, Exception? exception = null)
     {
         long elapsed = _time.GetTimestamp() - permit.StartTimestamp;
         bool slow = elapsed > _slowTicks;
 
         // A slow success that counts as a failure is recorded as what it counted as.
-        string outcome = success && !(slow && _slowIsFailure) ? TripswitchTelemetry.OutcomeSuccess : TripswitchTelemetry.OutcomeFailure;
-        TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, outcome);
+        if (!success)
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeFailure, TripswitchTelemetry.ErrorType(exception));
+        }
+        else if (slow && _slowIsFailure)
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeFailure, TripswitchTelemetry.ErrorTypeSlowCall);
+        }
+        else
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeSuccess);
+        }
+
         return slow;
     }
 

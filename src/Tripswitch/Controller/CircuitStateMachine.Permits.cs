@@ -52,7 +52,7 @@ internal sealed partial class CircuitStateMachine
     private CircuitPermit ClosedPermit(long word)
     {
         CallCounters.Slot slot = _counters.Current;
-        CallCounters.Increment(ref slot.Started);
+        slot.Increment(ref slot.Started);
         return new CircuitPermit(this, (int)(word >> GenerationShift), PermitKind.Closed, probeId: 0, StartTimestamp(slot), slot);
     }
 
@@ -77,7 +77,7 @@ internal sealed partial class CircuitStateMachine
 
         // With a listener on the duration histogram, time one call in N per thread: timing every call would cost two
         // clock reads, many times the rest of the hot path.
-        if (TripswitchTelemetry.CallDuration.Enabled && --slot.DurationSampleCountdown < 0)
+        if (Telemetry.CallDuration.Enabled && --slot.DurationSampleCountdown < 0)
         {
             slot.DurationSampleCountdown = CircuitBreakerDefaults.DurationSampleInterval - 1;
             return _time.GetTimestamp();
@@ -137,10 +137,10 @@ internal sealed partial class CircuitStateMachine
                 // Shadow mode: a call that would have been rejected runs, and only the metrics see it.
                 if (!granted)
                 {
-                    CallCounters.Increment(ref slot.ShadowRejected);
+                    slot.Increment(ref slot.ShadowRejected);
                 }
 
-                CallCounters.Increment(ref slot.Started);
+                slot.Increment(ref slot.Started);
                 PermitKind kind = !granted ? PermitKind.Shadow : probeId != 0 ? PermitKind.Probe : PermitKind.Closed;
                 permit = new CircuitPermit(this, generation, kind, probeId, StartTimestamp(slot), slot);
                 rejection = default;
@@ -230,7 +230,7 @@ internal sealed partial class CircuitStateMachine
 
     private bool Reject(CallCounters.Slot slot, CircuitRejection reason, out CircuitPermit permit, out CircuitRejection rejection)
     {
-        CallCounters.Increment(ref slot.Rejected);
+        slot.Increment(ref slot.Rejected);
         TripswitchTelemetry.OnRejected(this, reason);
         _rejected?.Invoke(reason);
         permit = default;

@@ -79,6 +79,7 @@ internal sealed partial class CircuitStateMachine
     {
         _options = options;
         _time = options.TimeProvider;
+        Telemetry = TripswitchInstruments.For(options.MeterFactory);
         _policy = new BreakDurationPolicy(options);
         _probes = new ProbeSlots(options.HalfOpenMaxCalls, ToTimestampTicks(options.HalfOpenProbeTimeout, _time.TimestampFrequency));
         _log = new TransitionLog(_sync, transition =>
@@ -95,6 +96,9 @@ internal sealed partial class CircuitStateMachine
 
         TripswitchTelemetry.Register(this);
     }
+
+    /// <summary>The instruments this circuit reports to (its options' meter factory's, or the process-wide ones).</summary>
+    internal TripswitchInstruments Telemetry { get; }
 
     public CircuitBreakerOptions Options => _options;
 
