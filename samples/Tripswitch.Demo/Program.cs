@@ -4,19 +4,20 @@ using Tripswitch.Demo;
 // Exit codes: 0 the run completed, 1 it could not run (e.g. Redis unreachable), 2 bad command line, 130 Ctrl+C.
 Console.OutputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
-DemoOptions? options = DemoOptions.Parse(args, out string? error);
+var commandLine = new DemoCommandLine();
+DemoOptions? options = commandLine.Parse(args, out string? error, out bool help);
+if (help)
+{
+    commandLine.WriteHelp(Console.Out);
+    return 0;
+}
+
 if (options is null)
 {
     await Console.Error.WriteLineAsync($"tripswitch-demo: {error}");
     await Console.Error.WriteLineAsync();
-    await Console.Error.WriteLineAsync(DemoOptions.Usage);
+    commandLine.WriteHelp(Console.Error);
     return 2;
-}
-
-if (options.ShowHelp)
-{
-    Console.WriteLine(DemoOptions.Usage);
-    return 0;
 }
 
 using var interrupted = new CancellationTokenSource();

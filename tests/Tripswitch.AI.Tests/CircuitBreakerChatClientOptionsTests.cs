@@ -34,14 +34,23 @@ public sealed class CircuitBreakerChatClientOptionsTests
     [Theory]
     [InlineData(1)]
     [InlineData(86_400_000)]
-    public void Constructor_TimeToFirstTokenThresholdAtTheBounds_IsAccepted(int milliseconds)
+    public async Task Constructor_TimeToFirstTokenThresholdAtTheBounds_IsAcceptedAndApplied(int milliseconds)
     {
-        var registry = new CircuitBreakerRegistry(new CircuitBreakerOptions { TimeProvider = new FakeTimeProvider() });
+        // Accepted, and in force: a first token exactly at the bound is a success, one tick later a slow call.
+        var time = new FakeTimeProvider();
+        var registry = Circuits.Registry(time, o => o.FailureThreshold = 1);
         using var inner = new ScriptedChatClient();
+        TimeSpan threshold = TimeSpan.FromMilliseconds(milliseconds);
+        using var client = new CircuitBreakerChatClient(inner, registry, new CircuitBreakerChatClientOptions { TimeToFirstTokenThreshold = threshold });
+        CircuitBreaker circuit = client.GetCircuit();
 
-        using var client = new CircuitBreakerChatClient(inner, registry, new CircuitBreakerChatClientOptions { TimeToFirstTokenThreshold = TimeSpan.FromMilliseconds(milliseconds) });
+        inner.StreamWith = (_, _) => Streams.Timed(time, firstTokenAfter: threshold, between: TimeSpan.Zero, "on time");
+        await Streams.ReadAllAsync(client.GetStreamingResponseAsync(Circuits.Hello, cancellationToken: Circuits.Token), Circuits.Token);
+        Assert.Equal((1, 0, CircuitState.Closed), (circuit.GetSummary().Successful, circuit.GetSummary().Failed, circuit.State));
 
-        Assert.NotNull(client.GetCircuit());
+        inner.StreamWith = (_, _) => Streams.Timed(time, firstTokenAfter: threshold + TimeSpan.FromTicks(1), between: TimeSpan.Zero, "late");
+        await Streams.ReadAllAsync(client.GetStreamingResponseAsync(Circuits.Hello, cancellationToken: Circuits.Token), Circuits.Token);
+        Assert.Equal((1, 1, CircuitState.Open), (circuit.GetSummary().Successful, circuit.GetSummary().Failed, circuit.State));
     }
 
     [Fact]

@@ -215,11 +215,11 @@ public sealed class CircuitBreakerChatClientResponseTests
     public async Task GetResponseAsync_FailureWithARetryAfterHint_KeepsTheCircuitOpenForTheHint()
     {
         TimeSpan asked = TimeSpan.FromSeconds(90); // longer than the 30 s recovery timeout
-        _inner.AlwaysThrow(new RateLimitedException(asked));
+        _inner.AlwaysThrow(new RetryAfterHintException(asked));
         using var client = new CircuitBreakerChatClient(_inner, _registry);
         for (int i = 0; i < 2; i++)
         {
-            await Assert.ThrowsAsync<RateLimitedException>(() => client.GetResponseAsync(Hello, cancellationToken: Token));
+            await Assert.ThrowsAsync<RetryAfterHintException>(() => client.GetResponseAsync(Hello, cancellationToken: Token));
         }
 
         Assert.Equal(asked, (await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetResponseAsync(Hello, cancellationToken: Token))).RetryAfter);

@@ -125,10 +125,10 @@ public sealed class CircuitBreakerChatClientStreamingTests
     {
         _registry = Registry(_time, o => o.FailureThreshold = 1);
         TimeSpan asked = TimeSpan.FromSeconds(75);
-        _inner.StreamWith = (_, _) => Streams.ThenThrow(1, new RateLimitedException(asked));
+        _inner.StreamWith = (_, _) => Streams.ThenThrow(1, new RetryAfterHintException(asked));
         using CircuitBreakerChatClient client = Client();
 
-        await Assert.ThrowsAsync<RateLimitedException>(() => Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: Token), Token));
+        await Assert.ThrowsAsync<RetryAfterHintException>(() => Streams.ReadAllAsync(client.GetStreamingResponseAsync(Hello, cancellationToken: Token), Token));
 
         _time.Advance(asked - Tick);
         Assert.Equal(CircuitState.Open, Circuit.State);

@@ -21,7 +21,7 @@ public class BandwidthTests
     [Fact]
     public async Task Events_TenThousandIdleCircuits_CostAPageAtMostTenKilobytesPerSecond()
     {
-        FakeTimeProvider clock = Circuits.Clock();
+        FakeTimeProvider clock = TestBreakers.Clock();
         CircuitBreakerRegistry registry = Registry(clock);
         await using DashboardServer server = await StartAsync(registry, clock);
         long everyCircuit = (await server.Client.GetByteArrayAsync("tripswitch/status", TestContext.Current.CancellationToken)).Length;

@@ -14,8 +14,8 @@ public partial class BrowserTests
     [Fact]
     public async Task Page_TenThousandCircuits_FiltersPagesAndShowsATripLive()
     {
-        string chromium = Integration.RequireChromium();
-        FakeTimeProvider clock = Circuits.Clock();
+        string chromium = IntegrationRequirement.Chromium();
+        FakeTimeProvider clock = TestBreakers.Clock();
         var registry = new CircuitBreakerRegistry(new CircuitBreakerRegistryOptions
         {
             Defaults = new CircuitBreakerOptions { FailureThreshold = 3, TimeProvider = clock },

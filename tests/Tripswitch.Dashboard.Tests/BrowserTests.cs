@@ -24,8 +24,8 @@ public partial class BrowserTests
     [Fact]
     public async Task Page_CircuitTripsOnServer_RowTurnsOpenWithinTwoSecondsWithoutReload()
     {
-        string chromium = Integration.RequireChromium();
-        FakeTimeProvider clock = Circuits.Clock();
+        string chromium = IntegrationRequirement.Chromium();
+        FakeTimeProvider clock = TestBreakers.Clock();
         var registry = new CircuitBreakerRegistry(new CircuitBreakerRegistryOptions
         {
             Defaults = new CircuitBreakerOptions { FailureThreshold = 5, RecoveryTimeout = TimeSpan.FromSeconds(60), TimeProvider = clock },

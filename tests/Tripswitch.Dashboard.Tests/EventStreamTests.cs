@@ -16,12 +16,12 @@ public class EventStreamTests
     [Fact]
     public async Task Events_OnConnect_SendsRetryAndASnapshotOfThePageOpenFirst()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         registry.Succeed("a", 2);
         registry.Fail("z", 3);
         await using DashboardServer server = await StartAsync(registry, clock);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
 
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         SseEvent? first = await events.ReadEventAsync(timeout.Token);
@@ -58,12 +58,12 @@ public class EventStreamTests
     [Fact]
     public async Task Events_CircuitTrips_TransitionThenADiffMovingItToTheTopArePushedAtOnce()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 3);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         registry.Succeed("a");
         registry.Succeed("b");
         await using DashboardServer server = await StartAsync(registry, clock);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
 
@@ -74,7 +74,7 @@ public class EventStreamTests
         Assert.Equal("b", trip.GetProperty("circuit").GetString());
         Assert.Equal("Closed", trip.GetProperty("from").GetString());
         Assert.Equal("Open", trip.GetProperty("to").GetString());
-        Assert.Equal(Circuits.Start, trip.GetProperty("at").GetDateTimeOffset());
+        Assert.Equal(TestBreakers.Start, trip.GetProperty("at").GetDateTimeOffset());
         Assert.Equal("System.TimeoutException", trip.GetProperty("cause").GetString());
         Assert.False(trip.TryGetProperty("droppedTransitions", out _));
         Assert.Equal(2, diff.GetProperty("seq").GetInt64());
@@ -90,12 +90,12 @@ public class EventStreamTests
     [Fact]
     public async Task Events_DashboardClockTicks_SendsOnlyWhatChangedEachInterval()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 3, recoveryTimeout: TimeSpan.FromSeconds(30));
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         registry.Succeed("a");
         registry.Succeed("b");
         await using DashboardServer server = await StartAsync(registry, clock, TimeSpan.FromSeconds(5));
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
 
@@ -111,7 +111,7 @@ public class EventStreamTests
         Assert.Equal(
             ["seq", "generatedAt"], // nothing changed: only "still alive"
             idle.Json.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(Circuits.Start.AddSeconds(5), idle.Json.GetProperty("generatedAt").GetDateTimeOffset());
+        Assert.Equal(TestBreakers.Start.AddSeconds(5), idle.Json.GetProperty("generatedAt").GetDateTimeOffset());
         Assert.Equal(3, busy.GetProperty("seq").GetInt64());
         JsonElement b = Assert.Single(busy.GetProperty("changed").EnumerateArray());
         Assert.Equal("b", b.GetProperty("name").GetString());
@@ -123,8 +123,8 @@ public class EventStreamTests
     [Fact]
     public async Task Events_FilterStateAndPage_SendOnlyThatPageAndTheTotals()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 1);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 1; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         for (int i = 0; i < 30; i++)
         {
             registry.Succeed($"svc-{i:D2}");
@@ -134,7 +134,7 @@ public class EventStreamTests
         registry.Fail("svc-07");
         registry.Fail("svc-21");
         await using DashboardServer server = await StartAsync(registry, clock);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
 
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events?q=SVC&pageSize=4&page=2", timeout.Token);
         JsonElement snapshot = await events.ExpectAsync("snapshot", timeout.Token);
@@ -166,8 +166,8 @@ public class EventStreamTests
     [InlineData("limit=5", "Unknown query parameter 'limit'; the event stream takes q, state, sort, page and pageSize.")]
     public async Task Events_BadQuery_Is400NamingTheParameterAndWhatIsValid(string query, string message)
     {
-        CircuitBreakerRegistry registry = Circuits.Registry(Circuits.Clock());
-        await using DashboardServer server = await StartAsync(registry, Circuits.Clock());
+        CircuitBreakerRegistry registry = TestBreakers.Registry(TestBreakers.Clock(), o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
+        await using DashboardServer server = await StartAsync(registry, TestBreakers.Clock());
 
         using HttpResponseMessage response = await server.Client.GetAsync("tripswitch/events?" + query, TestContext.Current.CancellationToken);
 
@@ -178,13 +178,13 @@ public class EventStreamTests
     [Fact]
     public async Task Events_ClientDisconnects_StreamEndsAndUnsubscribes()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await StartAsync(registry, clock);
         DashboardFeed feed = server.Feed;
         var ended = new TaskCompletionSource<StreamEndReason>(TaskCreationOptions.RunContinuationsAsynchronously);
         feed.StreamEnded += reason => ended.TrySetResult(reason);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
 
         SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
@@ -201,13 +201,13 @@ public class EventStreamTests
     [Fact]
     public async Task Events_ApplicationStops_StreamEndsCleanlyAndStopIsNotHeldUp()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await StartAsync(registry, clock);
         DashboardFeed feed = server.Feed;
         var ended = new TaskCompletionSource<StreamEndReason>(TaskCreationOptions.RunContinuationsAsynchronously);
         feed.StreamEnded += reason => ended.TrySetResult(reason);
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
 
@@ -224,12 +224,12 @@ public class EventStreamTests
     public async Task Events_BurstOfTransitions_EachIsSentOrCountedAsDropped()
     {
         const int Transitions = 400;
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await DashboardServer.StartAsync(map: app => app.MapTripswitchDashboard(
             "/tripswitch",
             o => { o.Registry = registry; o.TimeProvider = clock; o.TransitionBufferCapacity = 2; }));
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
 

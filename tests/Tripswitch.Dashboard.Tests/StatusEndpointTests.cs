@@ -12,8 +12,8 @@ public class StatusEndpointTests
     [Fact]
     public async Task Status_EveryCircuit_HasItsSummaryAndTimeUntilRetry()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock, failureThreshold: 3, recoveryTimeout: TimeSpan.FromSeconds(30));
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         registry.Succeed("b/closed", 3);
         registry.Fail("b/closed");
         registry.Fail("a/open", 5); // 3 failures open it, 2 calls are rejected
@@ -29,7 +29,7 @@ public class StatusEndpointTests
         Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         Assert.True(response.Headers.CacheControl?.NoStore);
         JsonElement root = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(Circuits.Start.AddSeconds(12), root.GetProperty("generatedAt").GetDateTimeOffset());
+        Assert.Equal(TestBreakers.Start.AddSeconds(12), root.GetProperty("generatedAt").GetDateTimeOffset());
         JsonElement[] circuits = [.. root.GetProperty("circuits").EnumerateArray()];
         Assert.Equal(["a/open", "b/closed", "c/isolated"], circuits.Select(c => c.GetProperty("name").GetString()));
 
@@ -50,7 +50,7 @@ public class StatusEndpointTests
         Assert.Equal("a/open", trip.GetProperty("circuit").GetString());
         Assert.Equal("Closed", trip.GetProperty("from").GetString());
         Assert.Equal("Open", trip.GetProperty("to").GetString());
-        Assert.Equal(Circuits.Start, trip.GetProperty("at").GetDateTimeOffset());
+        Assert.Equal(TestBreakers.Start, trip.GetProperty("at").GetDateTimeOffset());
         Assert.Equal("System.TimeoutException", trip.GetProperty("cause").GetString());
         Assert.Equal(trip.GetRawText(), open.GetProperty("lastTransition").GetRawText());
 
@@ -74,8 +74,8 @@ public class StatusEndpointTests
     [Fact]
     public async Task Status_RegistryAndClockFromServices_AreUsed()
     {
-        var clock = new FakeTimeProvider(Circuits.Start.AddHours(1));
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        var clock = new FakeTimeProvider(TestBreakers.Start.AddHours(1));
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         registry.Succeed("from-di");
         await using DashboardServer server = await DashboardServer.StartAsync(configure: b =>
         {
@@ -92,9 +92,9 @@ public class StatusEndpointTests
     [Fact]
     public async Task Status_ExplicitRegistry_WinsOverTheOneInServices()
     {
-        CircuitBreakerRegistry inServices = Circuits.Registry(Circuits.Clock());
+        CircuitBreakerRegistry inServices = TestBreakers.Registry(TestBreakers.Clock(), o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         inServices.Succeed("in-services");
-        CircuitBreakerRegistry explicitRegistry = Circuits.Registry(Circuits.Clock());
+        CircuitBreakerRegistry explicitRegistry = TestBreakers.Registry(TestBreakers.Clock(), o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         explicitRegistry.Succeed("explicit");
         await using DashboardServer server = await DashboardServer.StartAsync(
             configure: b => b.Services.AddSingleton(inServices),
@@ -118,7 +118,7 @@ public class StatusEndpointTests
     [Fact]
     public async Task Map_CustomPattern_ExposesNothingElsewhere()
     {
-        CircuitBreakerRegistry registry = Circuits.Registry(Circuits.Clock());
+        CircuitBreakerRegistry registry = TestBreakers.Registry(TestBreakers.Clock(), o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         await using DashboardServer server = await DashboardServer.StartAsync(map: app => app.MapTripswitchDashboard("/ops/circuits", registry));
         CancellationToken ct = TestContext.Current.CancellationToken;
 

@@ -356,10 +356,23 @@ public sealed class CircuitBreakerHandlerTests
     }
 
     [Fact]
-    public void HandlerTimeout_Infinite_MeansNone()
+    public async Task HandlerTimeout_Infinite_MeansNone()
     {
-        using var handler = new CircuitBreakerHandler(new CircuitBreakerRegistry(), new CircuitBreakerHandlerOptions { Timeout = Timeout.InfiniteTimeSpan });
-        Assert.NotNull(handler);
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        ScriptedServer.ServerHang hang = server.Hang();
+        using var client = new BreakerClient(_time, handlerOptions: new CircuitBreakerHandlerOptions { Timeout = Timeout.InfiniteTimeSpan });
+
+        Task<HttpResponseMessage> call = client.GetAsync(server);
+        await hang.Entered.WaitAsync(TestContext.Current.CancellationToken);
+        _time.Advance(TimeSpan.FromDays(30)); // far past any finite timeout the handler could have set
+        Assert.False(call.IsCompleted);
+        Assert.False(hang.ClientGone.IsCompleted);
+        hang.Release();
+
+        using HttpResponseMessage response = await call;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        CircuitSummary summary = client.Circuit(server).GetSummary();
+        Assert.Equal((1, 0, CircuitState.Closed), (summary.Successful, summary.Failed, summary.State));
     }
 
     [Fact]

@@ -82,6 +82,23 @@ public sealed class RetryAfterHintTests
     }
 
     [Fact]
+    public async Task TwoExhaustedRateLimits_OpenUntilTheLaterReset()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        server.Respond(
+            429,
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "45s"),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "2m0s"));
+        using var client = new BreakerClient(_time);
+
+        (await client.GetAsync(server)).Dispose();
+
+        await AssertOpenForAsync(client, server, TimeSpan.FromMinutes(2));
+    }
+
+    [Fact]
     public async Task MillisecondHeader_WinsOverRetryAfter()
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync();

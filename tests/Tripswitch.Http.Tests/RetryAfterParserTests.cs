@@ -131,6 +131,23 @@ public sealed class RetryAfterParserTests
         Assert.Equal(TimeSpan.FromSeconds(6.5), RetryAfterParser.Parse(response, _time));
     }
 
+    [Theory]
+    [InlineData("requests", "tokens")]
+    [InlineData("tokens", "requests")]
+    public void Parse_TwoExhaustedRateLimits_WaitsForTheLongerReset(string shorter, string longer)
+    {
+        // Both limits are spent: calls fail until the later of the two resets, whichever header comes first. A
+        // third limit with an even longer reset that is not exhausted doesn't count.
+        using HttpResponseMessage response = With(
+            ($"x-ratelimit-remaining-{shorter}", "0"),
+            ($"x-ratelimit-reset-{shorter}", "10s"),
+            ($"x-ratelimit-remaining-{longer}", "0"),
+            ($"x-ratelimit-reset-{longer}", "1m0s"),
+            ("x-ratelimit-remaining-images", "5"),
+            ("x-ratelimit-reset-images", "5m0s"));
+        Assert.Equal(TimeSpan.FromMinutes(1), RetryAfterParser.Parse(response, _time));
+    }
+
     [Fact]
     public void Parse_RateLimitReset_WithoutAnExhaustedLimit_TakesTheLongest()
     {

@@ -186,11 +186,13 @@ public class CircuitBreakerStateChangedTests
         int calls = 0;
         void Handler(object? sender, CircuitTransition t) => calls++;
         breaker.StateChanged += Handler;
+        var stillSubscribed = new TransitionRecorder(breaker); // the positive control: Reset does raise the event
         TestBreakers.Fail(breaker);
 
         breaker.StateChanged -= Handler;
         breaker.Reset();
 
         Assert.Equal(1, calls);
+        Assert.Equal([(CircuitState.Closed, CircuitState.Open), (CircuitState.Open, CircuitState.Closed)], stillSubscribed.Pairs);
     }
 }

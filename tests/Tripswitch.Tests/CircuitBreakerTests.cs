@@ -393,14 +393,22 @@ public class CircuitBreakerTests
     public void Reset_WhileClosed_ClearsTheConsecutiveCountWithoutATransition()
     {
         var breaker = Create(failureThreshold: 3);
+        var recorder = new TransitionRecorder(breaker);
         TestBreakers.Fail(breaker, 2);
 
         breaker.Reset();
 
         Assert.Equal(0, breaker.GetSummary().ConsecutiveFailures);
         Assert.Empty(breaker.GetSummary().Transitions);
+        Assert.Empty(recorder.Transitions);
         TestBreakers.Fail(breaker, 2);
         Assert.Equal(CircuitState.Closed, breaker.State);
+
+        // The positive control: the same recorder and log do see a transition, and Reset from Open raises one.
+        TestBreakers.Fail(breaker);
+        breaker.Reset();
+        Assert.Equal([(CircuitState.Closed, CircuitState.Open), (CircuitState.Open, CircuitState.Closed)], recorder.Pairs);
+        Assert.Equal(2, breaker.GetSummary().Transitions.Count);
     }
 
     [Fact]

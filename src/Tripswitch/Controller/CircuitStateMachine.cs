@@ -95,6 +95,7 @@ internal sealed class CircuitStateMachine
         _options = options;
         _time = options.TimeProvider;
         _notify = notify;
+        Telemetry = TripswitchInstruments.For(options.MeterFactory);
         _probeIds = new long[options.HalfOpenMaxCalls];
         _probeStarts = new long[options.HalfOpenMaxCalls];
         _probeLeases = new long[options.HalfOpenMaxCalls];
@@ -107,6 +108,9 @@ internal sealed class CircuitStateMachine
 
         TripswitchTelemetry.Register(this);
     }
+
+    /// <summary>The instruments this circuit reports to (its options' meter factory's, or the process-wide ones).</summary>
+    internal TripswitchInstruments Telemetry { get; }
 
     private void ApplyOptions(CircuitBreakerOptions options)
     {
@@ -284,7 +288,7 @@ internal sealed class CircuitStateMachine
     private CircuitPermit ClosedPermit(long word)
     {
         CallCounters.Slot slot = _counters.Current;
-        CallCounters.Increment(ref slot.Started);
+        slot.Increment(ref slot.Started);
         return new CircuitPermit(this, (int)(word >> GenerationShift), probeId: 0, StartTimestamp(slot), slot);
     }
 
@@ -309,7 +313,7 @@ internal sealed class CircuitStateMachine
 
         // With a listener on the duration histogram, time one call in N per thread: timing every call would cost two
         // clock reads, many times the rest of the hot path.
-        if (TripswitchTelemetry.CallDuration.Enabled && --slot.DurationSampleCountdown < 0)
+        if (Telemetry.CallDuration.Enabled && --slot.DurationSampleCountdown < 0)
         {
             slot.DurationSampleCountdown = CircuitBreakerDefaults.DurationSampleInterval - 1;
             return _time.GetTimestamp();
@@ -412,7 +416,7 @@ internal sealed class CircuitStateMachine
 
             if (granted)
             {
-                CallCounters.Increment(ref slot.Started);
+                slot.Increment(ref slot.Started);
                 permit = new CircuitPermit(this, generation, probeId, StartTimestamp(slot), slot);
                 return true;
             }
@@ -420,8 +424,8 @@ internal sealed class CircuitStateMachine
             if (shadow)
             {
                 // Shadow mode: the call would have been rejected; it runs, and only the metrics see it.
-                CallCounters.Increment(ref slot.ShadowRejected);
-                CallCounters.Increment(ref slot.Started);
+                slot.Increment(ref slot.ShadowRejected);
+                slot.Increment(ref slot.Started);
                 permit = new CircuitPermit(this, generation, ShadowPermit, StartTimestamp(slot), slot);
                 rejection = default;
                 return true;
@@ -479,7 +483,7 @@ internal sealed class CircuitStateMachine
 
     private bool Reject(CallCounters.Slot slot, CircuitRejection reason, out CircuitPermit permit, out CircuitRejection rejection)
     {
-        CallCounters.Increment(ref slot.Rejected);
+        slot.Increment(ref slot.Rejected);
         TripswitchTelemetry.OnRejected(this, reason);
         _rejected?.Invoke(reason);
         permit = default;
@@ -494,7 +498,8 @@ internal sealed class CircuitStateMachine
         // one read of the failure word (a write only when there is a count to reset).
         if ((permit.ProbeId | permit.StartTimestamp) == 0 && _windowRule is null)
         {
-            CallCounters.Increment(ref _counters.Current.Successful);
+            CallCounters.Slot slot = _counters.Current;
+            slot.Increment(ref slot.Successful);
             ResetConsecutive(permit.Generation);
             return;
         }
@@ -511,7 +516,7 @@ internal sealed class CircuitStateMachine
     {
         if ((permit.ProbeId | permit.StartTimestamp) == 0 && _windowRule is null && permit.Slot is { } slot)
         {
-            CallCounters.Increment(ref slot.Successful);
+            slot.Increment(ref slot.Successful);
             ResetConsecutive(permit.Generation);
             return;
         }
@@ -562,10 +567,10 @@ internal sealed class CircuitStateMachine
             return;
         }
 
-        CallCounters.Increment(ref slot.Successful);
+        slot.Increment(ref slot.Successful);
         if (slow)
         {
-            CallCounters.Increment(ref slot.Slow);
+            slot.Increment(ref slot.Slow);
         }
 
         if (permit.ProbeId != 0)
@@ -605,16 +610,16 @@ internal sealed class CircuitStateMachine
         }
 
         CallCounters.Slot slot = _counters.Current;
-        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, success: false);
+        bool slow = permit.StartTimestamp != 0 && IsSlow(permit, success: false, exception);
         OnFailureCore(permit, slot, exception, hint, slow);
     }
 
     private void OnFailureCore(in CircuitPermit permit, CallCounters.Slot slot, Exception? exception, TimeSpan? hint, bool slow)
     {
-        CallCounters.Increment(ref slot.Failed);
+        slot.Increment(ref slot.Failed);
         if (slow)
         {
-            CallCounters.Increment(ref slot.Slow);
+            slot.Increment(ref slot.Slow);
         }
 
         if (permit.ProbeId == ShadowPermit)
@@ -694,7 +699,8 @@ internal sealed class CircuitStateMachine
             return;
         }
 
-        CallCounters.Increment(ref _counters.Current.Ignored);
+        CallCounters.Slot counters = _counters.Current;
+        counters.Increment(ref counters.Ignored);
         if (permit.ProbeId > 0)
         {
             long lease = 0;
@@ -748,14 +754,25 @@ internal sealed class CircuitStateMachine
         }
     }
 
-    private bool IsSlow(in CircuitPermit permit, bool success)
+    private bool IsSlow(in CircuitPermit permit, bool success, Exception? exception = null)
     {
         long elapsed = _time.GetTimestamp() - permit.StartTimestamp;
         bool slow = elapsed > _slowTicks;
 
         // A slow success that counts as a failure is recorded as what it counted as.
-        string outcome = success && !(slow && _slowIsFailure) ? TripswitchTelemetry.OutcomeSuccess : TripswitchTelemetry.OutcomeFailure;
-        TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, outcome);
+        if (!success)
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeFailure, TripswitchTelemetry.ErrorType(exception));
+        }
+        else if (slow && _slowIsFailure)
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeFailure, TripswitchTelemetry.ErrorTypeSlowCall);
+        }
+        else
+        {
+            TripswitchTelemetry.RecordDuration(this, elapsed, _time.TimestampFrequency, TripswitchTelemetry.OutcomeSuccess);
+        }
+
         return slow;
     }
 

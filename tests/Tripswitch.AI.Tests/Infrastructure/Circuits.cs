@@ -1,9 +1,10 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Time.Testing;
+using Tripswitch.Testing;
 
 namespace Tripswitch.AI.Tests.Infrastructure;
 
-/// <summary>Registries on fake time with small thresholds, and the messages every test sends.</summary>
+/// <summary>The chat tests' thresholds (on the kit's fake-time registry), and the messages every test sends.</summary>
 internal static class Circuits
 {
     public static readonly TimeSpan Recovery = TimeSpan.FromSeconds(30);
@@ -14,23 +15,13 @@ internal static class Circuits
 
     public static CancellationToken Token => Xunit.TestContext.Current.CancellationToken;
 
-    /// <summary>Two consecutive failures open a circuit for 30 s; one successful probe closes it.</summary>
+    /// <summary>Two consecutive failures open a circuit for 30 s; one successful probe closes it (the kit's fake-time registry).</summary>
     public static CircuitBreakerRegistry Registry(FakeTimeProvider time, Action<CircuitBreakerOptions>? configure = null)
-    {
-        var defaults = new CircuitBreakerOptions
+        => TestBreakers.Registry(time, o =>
         {
-            FailureThreshold = 2,
-            RecoveryTimeout = Recovery,
-            SuccessThreshold = 1,
-            TimeProvider = time,
-        };
-        configure?.Invoke(defaults);
-        return new CircuitBreakerRegistry(defaults);
-    }
-
-    /// <summary>An exception that carries a server's "retry after", like a 429's.</summary>
-    public sealed class RateLimitedException(TimeSpan retryAfter) : Exception("429 Too Many Requests"), IRetryAfterHint
-    {
-        public TimeSpan? RetryAfter { get; } = retryAfter;
-    }
+            o.FailureThreshold = 2;
+            o.RecoveryTimeout = Recovery;
+            o.SuccessThreshold = 1;
+            configure?.Invoke(o);
+        });
 }

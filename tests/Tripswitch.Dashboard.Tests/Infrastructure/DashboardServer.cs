@@ -1,20 +1,17 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Tripswitch.Dashboard.Internal;
 
 namespace Tripswitch.Dashboard.Tests.Infrastructure;
 
-/// <summary>A real Kestrel server on 127.0.0.1 (ephemeral port) with the dashboard mapped.</summary>
+/// <summary>A real Kestrel server on 127.0.0.1 (ephemeral port, from the test kit's <see cref="Loopback"/>) with the dashboard mapped.</summary>
 internal sealed class DashboardServer : IAsyncDisposable
 {
-    private DashboardServer(WebApplication app)
+    private DashboardServer(WebApplication app, Uri baseAddress)
     {
         App = app;
-        BaseAddress = new Uri(app.Urls.Single(u => u.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) + "/");
+        BaseAddress = baseAddress;
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -29,10 +26,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         Action<WebApplicationBuilder>? configure = null,
         Action<WebApplication>? map = null)
     {
-        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        WebApplicationBuilder builder = Loopback.CreateBuilder(full: true);
         configure?.Invoke(builder);
         WebApplication app = builder.Build();
         if (map is null)
@@ -44,8 +38,8 @@ internal sealed class DashboardServer : IAsyncDisposable
             map(app);
         }
 
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        return new DashboardServer(app);
+        Uri baseAddress = await Loopback.StartAsync(app, TestContext.Current.CancellationToken);
+        return new DashboardServer(app, baseAddress);
     }
 
     /// <summary>The feed behind the dashboard's endpoints (attached to them as metadata).</summary>

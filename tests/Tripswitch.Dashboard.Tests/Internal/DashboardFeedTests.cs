@@ -14,8 +14,8 @@ public class DashboardFeedTests
     [Fact]
     public async Task StreamAsync_ClientReadsTooSlowly_DropsOldestTransitionsSaysHowManyAndKeepsSendingDiffs()
     {
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         CircuitBreaker breaker = registry.Get("flapping");
         var feed = new DashboardFeed(registry, clock, new TripswitchDashboardOptions { TransitionBufferCapacity = 3 }, CancellationToken.None);
         var ended = new TaskCompletionSource<StreamEndReason>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -24,7 +24,7 @@ public class DashboardFeedTests
         using var aborted = new CancellationTokenSource();
         var context = new DefaultHttpContext { RequestAborted = aborted.Token, RequestServices = new ServiceCollection().BuildServiceProvider() };
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
 
         Task streaming = feed.StreamAsync(context);
         await body.WriteStarted.WaitAsync(timeout.Token); // the first snapshot is stuck: the client reads nothing
@@ -50,7 +50,7 @@ public class DashboardFeedTests
             transitions.Select(t => $"{t.GetProperty("from").GetString()}→{t.GetProperty("to").GetString()}"));
         JsonElement diff = events[^1].Json;
         Assert.Equal(2, diff.GetProperty("seq").GetInt64());
-        Assert.Equal(Circuits.Start.AddSeconds(1), diff.GetProperty("generatedAt").GetDateTimeOffset());
+        Assert.Equal(TestBreakers.Start.AddSeconds(1), diff.GetProperty("generatedAt").GetDateTimeOffset());
         Assert.Equal(10, diff.GetProperty("changed")[0].GetProperty("stateChanges").GetInt64());
         Assert.Equal(StreamEndReason.ClientDisconnected, await ended.Task.WaitAsync(timeout.Token));
         Assert.Equal(0, feed.ActiveStreams);
@@ -59,16 +59,16 @@ public class DashboardFeedTests
     [Fact]
     public async Task StreamAsync_ApplicationStopping_EndsWithThatReason()
     {
-        FakeTimeProvider clock = Circuits.Clock();
+        FakeTimeProvider clock = TestBreakers.Clock();
         using var stopping = new CancellationTokenSource();
-        var feed = new DashboardFeed(Circuits.Registry(clock), clock, new TripswitchDashboardOptions(), stopping.Token);
+        var feed = new DashboardFeed(TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); }), clock, new TripswitchDashboardOptions(), stopping.Token);
         var ended = new TaskCompletionSource<StreamEndReason>(TaskCreationOptions.RunContinuationsAsynchronously);
         feed.StreamEnded += reason => ended.TrySetResult(reason);
         using var body = new GatedStream();
         body.Open();
         var context = new DefaultHttpContext { RequestServices = new ServiceCollection().BuildServiceProvider() };
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
-        using CancellationTokenSource timeout = Waits.Timeout();
+        using CancellationTokenSource timeout = Eventually.Deadline();
 
         Task streaming = feed.StreamAsync(context);
         await body.WaitForAsync(t => t.Contains("event: snapshot", StringComparison.Ordinal), timeout.Token);

@@ -15,10 +15,10 @@ public class ViewDifferTests
         ViewPage page = Page(Totals(2), Row("a"), Row("b"));
 
         ViewSnapshot snapshot = differ.Snapshot(page);
-        ViewDiff diff = differ.Diff(page with { GeneratedAt = Circuits.Start.AddSeconds(1) }, droppedTransitions: 0);
+        ViewDiff diff = differ.Diff(page with { GeneratedAt = TestBreakers.Start.AddSeconds(1) }, droppedTransitions: 0);
 
         Assert.Equal(1, snapshot.Seq);
-        Assert.Equal(new ViewDiff(2, Circuits.Start.AddSeconds(1), null, null, null, null, null, null), diff);
+        Assert.Equal(new ViewDiff(2, TestBreakers.Start.AddSeconds(1), null, null, null, null, null, null), diff);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class ViewDifferTests
     public void Diff_RetryAtWobblesByMicroseconds_IsNotResent_ButAReopenedCircuitIs()
     {
         var differ = new ViewDiffer();
-        DateTimeOffset retryAt = Circuits.Start.AddSeconds(30);
+        DateTimeOffset retryAt = TestBreakers.Start.AddSeconds(30);
         differ.Snapshot(Page(Totals(1), Row("a", CircuitState.Open) with { RetryAt = retryAt }));
 
         ViewDiff wobble = differ.Diff(Page(Totals(1), Row("a", CircuitState.Open) with { RetryAt = retryAt.AddTicks(37) }), 0);
@@ -73,14 +73,14 @@ public class ViewDifferTests
         var differ = new ViewDiffer();
         differ.Snapshot(Page(Totals(1), Row("a")));
 
-        ViewDiff diff = differ.Diff(new ViewPage(Circuits.Start, Position with { Pages = 2 }, Totals(51), [Row("a")]), 0);
+        ViewDiff diff = differ.Diff(new ViewPage(TestBreakers.Start, Position with { Pages = 2 }, Totals(51), [Row("a")]), 0);
 
         Assert.Equal(2, diff.View!.Pages);
     }
 
     private static ViewTotals Totals(int closed) => new(closed, closed, 0, 0, 0, closed);
 
-    private static ViewPage Page(ViewTotals totals, params CircuitRow[] rows) => new(Circuits.Start, Position, totals, rows);
+    private static ViewPage Page(ViewTotals totals, params CircuitRow[] rows) => new(TestBreakers.Start, Position, totals, rows);
 
     private static CircuitRow Row(string name, CircuitState state = CircuitState.Closed, long successful = 1)
         => new(name, state, 0, successful, successful, 0, 0, 0, 0, 0, 1.0, null, 0, null);

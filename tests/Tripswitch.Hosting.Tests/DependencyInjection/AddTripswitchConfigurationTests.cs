@@ -235,6 +235,8 @@ public class AddTripswitchConfigurationTests
     [InlineData(false)]
     public async Task AddTripswitch_WithHttpHandlerInEitherOrder_HandlerUsesTheConfiguredRegistry(bool tripswitchFirst)
     {
+        await using ScriptedServer upstream = await ScriptedServer.StartAsync();
+        upstream.Respond(500);
         HostApplicationBuilder builder = TestHost.CreateBuilder();
         if (tripswitchFirst)
         {
@@ -242,7 +244,6 @@ public class AddTripswitchConfigurationTests
         }
 
         builder.Services.AddHttpClient("upstream")
-            .ConfigurePrimaryHttpMessageHandler(() => new StubHandler(System.Net.HttpStatusCode.InternalServerError))
             .AddCircuitBreakerHandler();
         if (!tripswitchFirst)
         {
@@ -252,10 +253,11 @@ public class AddTripswitchConfigurationTests
         await using TestHost host = await TestHost.StartAsync(builder);
         HttpClient client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("upstream");
 
-        using HttpResponseMessage first = await client.GetAsync(new Uri("http://api.example.test/v1"), TestContext.Current.CancellationToken);
+        using HttpResponseMessage first = await client.GetAsync(new Uri(upstream.BaseAddress, "v1"), TestContext.Current.CancellationToken);
         Assert.Single(host.Services.GetServices<CircuitBreakerRegistry>());
-        Assert.Equal(CircuitState.Open, Assert.Single(host.Registry.Status()).Value); // threshold 1: the configured registry
-        await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync(new Uri("http://api.example.test/v1"), TestContext.Current.CancellationToken));
+        Assert.Equal(CircuitState.Open, host.Registry.Status()[upstream.AuthorityKey]); // threshold 1: the configured registry
+        await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync(new Uri(upstream.BaseAddress, "v1"), TestContext.Current.CancellationToken));
+        Assert.Equal(1, upstream.Requests);
     }
 
     [Fact]

@@ -131,6 +131,8 @@ public class TransitionLoggingTests
     public async Task HttpFailures_RequestWithSecrets_NoSecretIsLogged()
     {
         const string Secret = "sk-live-TOPSECRET-0123456789";
+        await using ScriptedServer upstream = await ScriptedServer.StartAsync();
+        upstream.RespondWithBody(429, $"{{\"error\": \"rate limited for key {Secret}\"}}", ("x-request-echo", Secret), ("Retry-After", "40"));
         HostApplicationBuilder builder = TestHost.CreateBuilder();
         builder.Services.AddTripswitch(o =>
         {
@@ -138,21 +140,13 @@ public class TransitionLoggingTests
             o.Defaults.RecoveryTimeout = TimeSpan.FromSeconds(10); // the server's Retry-After (40 s) is longer, so it wins
         });
         builder.Services.AddHttpClient("openai", c => c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Secret))
-            .ConfigurePrimaryHttpMessageHandler(() => new StubHandler(
-                HttpStatusCode.TooManyRequests,
-                body: $"{{\"error\": \"rate limited for key {Secret}\"}}",
-                decorate: r =>
-                {
-                    r.Headers.Add("x-request-echo", Secret);
-                    r.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(40));
-                }))
             .AddCircuitBreakerHandler();
         await using TestHost host = await TestHost.StartAsync(builder);
         HttpClient client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("openai");
 
         for (int i = 0; i < 2; i++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"https://api.openai.test/v1/chat?api_key={Secret}"))
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(upstream.BaseAddress, $"v1/chat?api_key={Secret}"))
             {
                 Content = new StringContent($"{{\"prompt\": \"{Secret}\"}}"),
             };
@@ -161,16 +155,16 @@ public class TransitionLoggingTests
             Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         }
 
-        await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync(new Uri($"https://api.openai.test/v1/models?api_key={Secret}"), TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync(new Uri(upstream.BaseAddress, $"v1/models?api_key={Secret}"), TestContext.Current.CancellationToken));
         host.Time.Advance(TimeSpan.FromSeconds(40));
-        using (HttpResponseMessage probe = await client.GetAsync(new Uri("https://api.openai.test/v1/models"), TestContext.Current.CancellationToken))
+        using (HttpResponseMessage probe = await client.GetAsync(new Uri(upstream.BaseAddress, "v1/models"), TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, probe.StatusCode);
         }
 
         LogRecord opened = host.Logs.TripswitchRecords.First(r => r.EventId.Name == "CircuitOpened");
         Assert.Equal(
-            "Circuit 'https://api.openai.test:443' opened (was Closed); calls are rejected for 00:00:40. Cause: System.Net.Http.HttpRequestException: Response status code does not indicate success: 429 (Too Many Requests).",
+            $"Circuit '{upstream.AuthorityKey}' opened (was Closed); calls are rejected for 00:00:40. Cause: System.Net.Http.HttpRequestException: Response status code does not indicate success: 429 (Too Many Requests).",
             opened.Message);
         Assert.True(host.Logs.TripswitchRecords.Count >= 3, "open, half-open and reopen are logged");
         Assert.All(host.Logs.TripswitchRecords, r => Assert.DoesNotContain(Secret, r.AllText, StringComparison.Ordinal));

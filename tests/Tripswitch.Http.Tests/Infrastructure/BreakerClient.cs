@@ -15,9 +15,12 @@ internal sealed class BreakerClient : IDisposable
         Action<CircuitBreakerOptions>? configure = null,
         CircuitBreakerHandlerOptions? handlerOptions = null)
     {
-        var defaults = new CircuitBreakerOptions { TimeProvider = time, FailureThreshold = 1, RecoveryTimeout = Recovery };
-        configure?.Invoke(defaults);
-        Registry = new CircuitBreakerRegistry(defaults);
+        Registry = TestBreakers.Registry(time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = Recovery;
+            configure?.Invoke(o);
+        });
         Http = new HttpClient(new CircuitBreakerHandler(Registry, handlerOptions) { InnerHandler = new SocketsHttpHandler() });
     }
 

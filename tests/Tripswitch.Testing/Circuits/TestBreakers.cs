@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -22,6 +23,17 @@ public static class TestBreakers
     public static CircuitBreaker Create(FakeTimeProvider time, Action<CircuitBreakerOptions>? configure = null)
         => new(Options(time, "test", configure));
 
+    /// <summary>A circuit name unique to the test and the run: the Meter is process-wide and tests run in parallel.</summary>
+    public static string UniqueName([CallerMemberName] string test = "") => $"{test}-{Guid.NewGuid():N}";
+
+    /// <summary>Options on <paramref name="time"/> named <see cref="UniqueName"/>, then <paramref name="configure"/>.</summary>
+    public static CircuitBreakerOptions UniqueOptions(FakeTimeProvider time, Action<CircuitBreakerOptions>? configure = null, [CallerMemberName] string test = "")
+        => Options(time, UniqueName(test), configure);
+
+    /// <summary>A breaker on <paramref name="time"/> named <see cref="UniqueName"/> (for tests that read process-wide telemetry).</summary>
+    public static CircuitBreaker CreateUnique(FakeTimeProvider time, Action<CircuitBreakerOptions>? configure = null, [CallerMemberName] string test = "")
+        => new(UniqueOptions(time, configure, test));
+
     /// <summary>A registry whose circuits run on <paramref name="time"/>, with defaults <paramref name="configure"/> may change.</summary>
     public static CircuitBreakerRegistry Registry(TimeProvider time, Action<CircuitBreakerOptions>? configure = null)
         => new(Options(time, name: null, configure));
@@ -39,13 +51,13 @@ public static class TestBreakers
         return options;
     }
 
-    /// <summary>Reports <paramref name="failures"/> failed calls through the two-step primitive.</summary>
-    public static void Fail(CircuitBreaker breaker, int failures = 1)
+    /// <summary>Reports <paramref name="failures"/> failed calls through the two-step primitive, each with <paramref name="exception"/> (default: a new <see cref="TestFailureException"/>).</summary>
+    public static void Fail(CircuitBreaker breaker, int failures = 1, Exception? exception = null)
     {
         ArgumentNullException.ThrowIfNull(breaker);
         for (int i = 0; i < failures; i++)
         {
-            breaker.AcquirePermit().RecordFailure(new TestFailureException());
+            breaker.AcquirePermit().RecordFailure(exception ?? new TestFailureException());
         }
     }
 
@@ -78,15 +90,47 @@ public static class TestBreakers
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
     }
 
-    /// <summary>Asserts that <paramref name="times"/> calls through <c>Execute</c> are rejected without running.</summary>
-    public static void Rejected(CircuitBreaker breaker, int times = 1)
+    /// <summary>Runs one call through <see cref="CircuitBreaker.Execute(Action)"/> that throws, and checks the failure reached the caller.</summary>
+    public static void ExecuteFailing(CircuitBreaker breaker, Exception? exception = null)
     {
         ArgumentNullException.ThrowIfNull(breaker);
-        for (int i = 0; i < times; i++)
-        {
-            bool ran = false;
-            Assert.Throws<CircuitOpenException>(() => breaker.Execute(() => ran = true));
-            Assert.False(ran, "A rejected call must not run its callback.");
-        }
+        Exception thrown = exception ?? new TestFailureException();
+        Exception caught = Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw thrown));
+        Assert.Same(thrown, caught);
+    }
+
+    /// <summary>Runs one call through <see cref="CircuitBreaker.ExecuteAsync(Func{CancellationToken, ValueTask}, CancellationToken)"/> that fails after yielding.</summary>
+    public static async Task ExecuteFailingAsync(CircuitBreaker breaker, Exception? exception = null)
+    {
+        ArgumentNullException.ThrowIfNull(breaker);
+        Exception thrown = exception ?? new TestFailureException();
+        Exception caught = await Assert.ThrowsAnyAsync<Exception>(async () => await breaker.ExecuteAsync(
+            async ct =>
+            {
+                await Task.Yield();
+                throw thrown;
+            },
+            TestContext.Current.CancellationToken));
+        Assert.Same(thrown, caught);
+    }
+
+    /// <summary>Checks that the circuit is open now and stays open exactly <paramref name="period"/>: open one tick before, half-open at it.</summary>
+    public static void AssertOpenFor(CircuitBreaker breaker, FakeTimeProvider time, TimeSpan period)
+    {
+        ArgumentNullException.ThrowIfNull(breaker);
+        ArgumentNullException.ThrowIfNull(time);
+        Assert.Equal(CircuitState.Open, breaker.State);
+        Assert.Equal(period, breaker.GetSummary().RetryAfter);
+        time.Advance(period - TimeSpan.FromTicks(1));
+        Assert.Equal(CircuitState.Open, breaker.State);
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+    }
+
+    /// <summary>The rejection a caller gets now (fails the test when a permit is granted).</summary>
+    public static CircuitOpenException Rejection(CircuitBreaker breaker)
+    {
+        ArgumentNullException.ThrowIfNull(breaker);
+        return Assert.Throws<CircuitOpenException>(() => breaker.AcquirePermit());
     }
 }

@@ -43,3 +43,35 @@ public sealed class NotHandledException : Exception
     {
     }
 }
+
+/// <summary>A failure that carries a server's Retry-After (like a 429).</summary>
+public sealed class RetryAfterHintException : Exception, IRetryAfterHint
+{
+    /// <summary>A 429 without a wait.</summary>
+    public RetryAfterHintException()
+        : base("429 Too Many Requests")
+    {
+    }
+
+    /// <summary>A failure with <paramref name="message"/> and no wait.</summary>
+    public RetryAfterHintException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>A failure with <paramref name="message"/> wrapping <paramref name="innerException"/>, no wait.</summary>
+    public RetryAfterHintException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>A 429 asking to come back after <paramref name="retryAfter"/>.</summary>
+    public RetryAfterHintException(TimeSpan? retryAfter)
+        : base("429 Too Many Requests")
+    {
+        RetryAfter = retryAfter;
+    }
+
+    /// <inheritdoc/>
+    public TimeSpan? RetryAfter { get; }
+}

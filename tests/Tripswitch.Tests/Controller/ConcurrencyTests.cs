@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Tripswitch.Tests.Controller;
 
-/// <summary>Concurrency claims, tested with real threads released together, many rounds.</summary>
+/// <summary>Concurrency claims, tested with real threads released together, many rounds (the kit's <see cref="ThreadRace"/>: a thread that throws fails the test, a stuck one times out).</summary>
 public class ConcurrencyTests
 {
     private static readonly TimeSpan _recovery = TimeSpan.FromSeconds(1);
@@ -18,35 +18,6 @@ public class ConcurrencyTests
         (CircuitState.HalfOpen, CircuitState.Closed),
         (CircuitState.HalfOpen, CircuitState.Open),
     ];
-
-    /// <summary>
-    /// Runs <paramref name="body"/> on <paramref name="count"/> threads released together, waits for all of them and
-    /// fails with whatever they threw.
-    /// </summary>
-    private static void RunThreads(int count, Action<int> body)
-    {
-        var failures = new ConcurrentQueue<Exception>();
-        using var start = new ManualResetEventSlim();
-        var threads = Enumerable.Range(0, count).Select(i => new Thread(() =>
-        {
-            try
-            {
-                start.Wait(Ct);
-                body(i);
-            }
-            catch (Exception ex)
-            {
-                failures.Enqueue(ex);
-            }
-        })
-        {
-            IsBackground = true,
-        }).ToList();
-        threads.ForEach(t => t.Start());
-        start.Set();
-        threads.ForEach(t => t.Join());
-        Assert.Empty(failures);
-    }
 
     private static void AssertChained(IReadOnlyList<CircuitTransition> transitions)
     {
@@ -76,7 +47,7 @@ public class ConcurrencyTests
             o.RecoveryTimeout = _recovery;
         });
         var recorder = new TransitionRecorder(breaker);
-        using var barrier = new Barrier(Threads + 1);
+        using var race = new ThreadRace(Threads);
         using var allTried = new ManualResetEventSlim();
         int tried = 0, ran = 0, rejected = 0;
         var problems = new ConcurrentQueue<string>();
@@ -93,7 +64,7 @@ public class ConcurrencyTests
                         allTried.Set();
                     }
 
-                    allTried.Wait(Ct); // hold the probe until every thread has tried
+                    allTried.Wait(race.Token); // hold the probe until every thread has tried
                 });
             }
             catch (Exception ex)
@@ -119,19 +90,15 @@ public class ConcurrencyTests
             }
         }
 
-        var workers = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
+        race.Start(worker =>
         {
             for (int r = 0; r < Rounds; r++)
             {
-                barrier.SignalAndWait(Ct);
+                race.Sync();
                 TryOnce();
-                barrier.SignalAndWait(Ct);
+                race.Sync();
             }
-        })
-        {
-            IsBackground = true,
-        }).ToList();
-        workers.ForEach(w => w.Start());
+        });
 
         // The main thread records problems instead of asserting mid-run, so that the workers are never left waiting.
         (CircuitState, CircuitState)[] racedTransition = [(CircuitState.HalfOpen, CircuitState.Closed)];
@@ -151,8 +118,8 @@ public class ConcurrencyTests
             // Odd rounds: still "open" until a racer notices the period is over, so the racers also race that transition.
             int transitionsBefore = recorder.Transitions.Count;
 
-            barrier.SignalAndWait(Ct); // release all threads together
-            barrier.SignalAndWait(Ct); // wait until all are done
+            race.Sync(); // release all threads together
+            race.Sync(); // wait until all are done
 
             if (ran != maxProbes || rejected != Threads - maxProbes)
             {
@@ -170,7 +137,7 @@ public class ConcurrencyTests
             }
         }
 
-        workers.ForEach(w => w.Join());
+        race.Join();
         Assert.Empty(problems);
         CircuitSummary summary = breaker.GetSummary();
         Assert.Equal(Rounds * maxProbes, summary.Successful);
@@ -192,17 +159,17 @@ public class ConcurrencyTests
             o.SuccessThreshold = maxProbes;
             o.RecoveryTimeout = _recovery;
         });
-        using var barrier = new Barrier(Threads + 1);
+        using var race = new ThreadRace(Threads);
         var calls = new Task[Threads];
         int tried = 0, ran = 0;
         var allTried = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var problems = new ConcurrentQueue<string>();
 
-        var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        race.Start(t =>
         {
             for (int r = 0; r < Rounds; r++)
             {
-                barrier.SignalAndWait(Ct);
+                race.Sync();
                 TaskCompletionSource gate = Volatile.Read(ref allTried);
                 ValueTask call = breaker.ExecuteAsync(
                     async _ =>
@@ -223,13 +190,9 @@ public class ConcurrencyTests
                 }
 
                 calls[t] = task;
-                barrier.SignalAndWait(Ct);
+                race.Sync();
             }
-        })
-        {
-            IsBackground = true,
-        }).ToList();
-        workers.ForEach(w => w.Start());
+        });
 
         for (int r = 0; r < Rounds; r++)
         {
@@ -238,8 +201,8 @@ public class ConcurrencyTests
             TestBreakers.Fail(breaker);
             time.Advance(_recovery);
 
-            barrier.SignalAndWait(Ct);
-            barrier.SignalAndWait(Ct);
+            race.Sync();
+            race.Sync();
 
             int rejected = 0;
             foreach (Task call in calls)
@@ -270,7 +233,7 @@ public class ConcurrencyTests
             }
         }
 
-        workers.ForEach(w => w.Join());
+        race.Join();
         Assert.Empty(problems);
     }
 
@@ -284,35 +247,31 @@ public class ConcurrencyTests
         var time = new FakeTimeProvider();
         var breaker = TestBreakers.Create(time, o => { o.FailureThreshold = 4; o.RecoveryTimeout = _recovery; });
         var recorder = new TransitionRecorder(breaker);
-        using var barrier = new Barrier(Threads + 1);
+        using var race = new ThreadRace(Threads);
 
-        var workers = Enumerable.Range(0, Threads).Select(i => new Thread(() =>
+        race.Start(worker =>
         {
             for (int r = 0; r < Rounds; r++)
             {
-                barrier.SignalAndWait(Ct); // the main thread has reset the circuit
+                race.Sync(); // the main thread has reset the circuit
                 bool granted = breaker.TryAcquirePermit(out CircuitPermit permit, out _);
-                barrier.SignalAndWait(Ct); // everyone holds a closed-state permit
+                race.Sync(); // everyone holds a closed-state permit
                 if (granted)
                 {
                     permit.RecordFailure(); // all at once
                 }
 
-                barrier.SignalAndWait(Ct);
+                race.Sync();
             }
-        })
-        {
-            IsBackground = true,
-        }).ToList();
-        workers.ForEach(w => w.Start());
+        });
 
         var problems = new List<string>();
         for (int r = 0; r < Rounds; r++)
         {
             breaker.Reset();
-            barrier.SignalAndWait(Ct);
-            barrier.SignalAndWait(Ct);
-            barrier.SignalAndWait(Ct);
+            race.Sync();
+            race.Sync();
+            race.Sync();
             int trips = recorder.Transitions.Count(t => t.To == CircuitState.Open);
             if (breaker.State != CircuitState.Open || trips != r + 1)
             {
@@ -320,7 +279,7 @@ public class ConcurrencyTests
             }
         }
 
-        workers.ForEach(w => w.Join());
+        race.Join();
         Assert.Empty(problems);
         Assert.Equal(Rounds * Threads, breaker.GetSummary().Failed);
         Assert.Equal((2 * Rounds) - 1, recorder.Transitions.Count); // a trip per round, a reset between rounds
@@ -341,10 +300,10 @@ public class ConcurrencyTests
         var breaker = TestBreakers.Create(time, o => o.FailureThreshold = 1_000_000);
         long failuresStarted = 0;
         int stop = 0;
-        using var bothRunning = new Barrier(2);
-        var failer = new Thread(() =>
+        using var race = new ThreadRace(1); // the failing thread, racing this one
+        race.Start(worker =>
         {
-            bothRunning.SignalAndWait(Ct);
+            race.Sync();
             while (Volatile.Read(ref stop) == 0)
             {
                 if (breaker.TryAcquirePermit(out CircuitPermit permit, out _))
@@ -353,17 +312,13 @@ public class ConcurrencyTests
                     permit.RecordFailure();
                 }
             }
-        })
-        {
-            IsBackground = true,
-        };
-        failer.Start();
+        });
 
         int lost = 0;
         string? example = null;
         try
         {
-            bothRunning.SignalAndWait(Ct);
+            race.Sync();
             for (int i = 0; i < Successes && lost == 0; i++)
             {
                 long before = Volatile.Read(ref failuresStarted);
@@ -386,7 +341,7 @@ public class ConcurrencyTests
         finally
         {
             Volatile.Write(ref stop, 1);
-            failer.Join();
+            race.Join();
         }
 
         Assert.True(lost == 0, $"a success did not reset the count: {example}");
@@ -421,21 +376,20 @@ public class ConcurrencyTests
         // Per thread: successes, failures, ignored, rejected, as each call observed them.
         var tallies = new long[Threads, 4];
         int running = Threads;
-        var clock = new Thread(() =>
+        ThreadRace.Run(Threads + 1, t =>
         {
-            while (Volatile.Read(ref running) > 0)
+            if (t == Threads)
             {
-                time.Advance(TimeSpan.FromMilliseconds(1));
-                Thread.Yield();
-            }
-        })
-        {
-            IsBackground = true,
-        };
-        clock.Start();
+                // One more thread is the clock, advancing while the callers run.
+                while (Volatile.Read(ref running) > 0)
+                {
+                    time.Advance(TimeSpan.FromMilliseconds(1));
+                    Thread.Yield();
+                }
 
-        RunThreads(Threads, t =>
-        {
+                return;
+            }
+
             var random = new Random(20_240_601 + t);
             long successes = 0, failures = 0, ignored = 0, rejected = 0;
             try
@@ -512,7 +466,6 @@ public class ConcurrencyTests
             tallies[t, 2] = ignored;
             tallies[t, 3] = rejected;
         });
-        clock.Join();
 
         CircuitSummary summary = breaker.GetSummary();
         long Sum(int kind) => Enumerable.Range(0, Threads).Sum(t => tallies[t, kind]);
@@ -575,7 +528,7 @@ public class ConcurrencyTests
 
             Interlocked.Decrement(ref concurrentHandlers);
         };
-        RunThreads(Threads, t =>
+        ThreadRace.Run(Threads, t =>
         {
             var random = new Random(7 + t);
             for (int i = 0; i < OpsPerThread; i++)
@@ -624,7 +577,7 @@ public class ConcurrencyTests
         var breaker = TestBreakers.Create(time, o => o.FailureThreshold = 1_000_000);
         int running = Threads;
         var problems = new ConcurrentQueue<string>();
-        var reader = new Thread(() =>
+        void Read()
         {
             long last = 0;
             while (Volatile.Read(ref running) > 0)
@@ -647,14 +600,16 @@ public class ConcurrencyTests
 
                 last = s.TotalCalls;
             }
-        })
-        {
-            IsBackground = true,
-        };
-        reader.Start();
+        }
 
-        RunThreads(Threads, t =>
+        ThreadRace.Run(Threads + 1, t =>
         {
+            if (t == Threads)
+            {
+                Read(); // one more thread reads summaries while the callers run
+                return;
+            }
+
             try
             {
                 for (int i = 0; i < CallsPerThread; i++)
@@ -675,7 +630,6 @@ public class ConcurrencyTests
                 Interlocked.Decrement(ref running);
             }
         });
-        reader.Join();
 
         Assert.Empty(problems);
         Assert.Equal(Threads * CallsPerThread, breaker.GetSummary().TotalCalls);

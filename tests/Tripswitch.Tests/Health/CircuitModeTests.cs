@@ -9,17 +9,17 @@ public class CircuitModeTests
     public void Execute_DisabledMode_EverythingPassesAndNothingIsRecorded()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.Disabled;
             o.FailureThreshold = 1;
             o.SlowCallThreshold = TimeSpan.FromSeconds(1);
         });
-        var log = new TransitionLog(breaker);
+        var log = new TransitionRecorder(breaker);
 
         for (int i = 0; i < 5; i++)
         {
-            RuleKit.ExecuteFailing(breaker);
+            TestBreakers.ExecuteFailing(breaker);
         }
 
         Assert.Equal(9, breaker.Execute(() =>
@@ -39,14 +39,14 @@ public class CircuitModeTests
         Assert.Equal(0, summary.ShadowRejected);
         Assert.Equal(0, summary.ConsecutiveFailures);
         Assert.Empty(summary.Transitions);
-        Assert.Empty(log.All);
+        Assert.Empty(log.Transitions);
     }
 
     [Fact]
     public async Task ExecuteAsync_DisabledMode_EverythingPassesAndNothingIsRecorded()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.Disabled;
             o.Rule = FailureRule.CountWindow;
@@ -57,7 +57,7 @@ public class CircuitModeTests
 
         for (int i = 0; i < 4; i++)
         {
-            await RuleKit.ExecuteFailingAsync(breaker);
+            await TestBreakers.ExecuteFailingAsync(breaker);
         }
 
         int answer = await breaker.ExecuteAsync(
@@ -77,14 +77,14 @@ public class CircuitModeTests
     public void AcquirePermit_DisabledModeWithTimeWindow_NeverRejectsAfterManyFailures()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.Disabled;
             o.Rule = FailureRule.TimeWindow;
             o.MinimumThroughput = 1;
         });
 
-        RuleKit.Fail(breaker, 50);
+        TestBreakers.Fail(breaker, 50);
         time.Advance(TimeSpan.FromMinutes(10));
 
         Assert.True(breaker.TryAcquirePermit(out CircuitPermit permit, out TimeSpan retryAfter));
@@ -98,16 +98,16 @@ public class CircuitModeTests
     public void Execute_MetricsOnlyMode_TransitionsHappenButNothingIsRejected()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.MetricsOnly;
             o.FailureThreshold = 2;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
             o.SuccessThreshold = 2;
         });
-        var log = new TransitionLog(breaker);
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.ExecuteFailing(breaker);
+        var log = new TransitionRecorder(breaker);
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
 
         int ran = 0;
@@ -116,7 +116,7 @@ public class CircuitModeTests
             Assert.Equal(i, breaker.Execute(() => ran++));
         }
 
-        RuleKit.ExecuteFailing(breaker); // would have been rejected too; its failure is counted, decides nothing
+        TestBreakers.ExecuteFailing(breaker); // would have been rejected too; its failure is counted, decides nothing
 
         Assert.Equal(3, ran);
         CircuitSummary summary = breaker.GetSummary();
@@ -125,8 +125,8 @@ public class CircuitModeTests
         Assert.Equal(4, summary.ShadowRejected);
         Assert.Equal(3, summary.Successful);
         Assert.Equal(3, summary.Failed);
-        Assert.Equal([(CircuitState.Closed, CircuitState.Open)], log.Steps);
-        Assert.IsType<UpstreamException>(log.All[0].Cause);
+        Assert.Equal([(CircuitState.Closed, CircuitState.Open)], log.Pairs);
+        Assert.IsType<TestFailureException>(log.Transitions[0].Cause);
 
         // The open period still ends, probes still decide.
         time.Advance(TimeSpan.FromSeconds(10));
@@ -136,7 +136,7 @@ public class CircuitModeTests
         Assert.Equal(CircuitState.Closed, breaker.State);
         Assert.Equal(
             [(CircuitState.Closed, CircuitState.Open), (CircuitState.Open, CircuitState.HalfOpen), (CircuitState.HalfOpen, CircuitState.Closed)],
-            log.Steps);
+            log.Pairs);
         Assert.Equal(4, breaker.GetSummary().ShadowRejected); // the probes were real, not shadow-rejected
     }
 
@@ -144,12 +144,12 @@ public class CircuitModeTests
     public async Task ExecuteAsync_MetricsOnlyModeWhileOpen_RunsTheCallAndCountsShadowRejected()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.MetricsOnly;
             o.FailureThreshold = 1;
         });
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
 
         int answer = await breaker.ExecuteAsync(
@@ -159,7 +159,7 @@ public class CircuitModeTests
                 return 11;
             },
             TestContext.Current.CancellationToken);
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
 
         Assert.Equal(11, answer);
         CircuitSummary summary = breaker.GetSummary();
@@ -174,13 +174,13 @@ public class CircuitModeTests
     public void AcquirePermit_MetricsOnlyHalfOpenWithProbeInFlight_OtherCallerRunsAsShadow()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.MetricsOnly;
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(5);
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(5));
 
         CircuitPermit probe = breaker.AcquirePermit();
@@ -191,10 +191,10 @@ public class CircuitModeTests
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
         Assert.Equal(1, breaker.GetSummary().ShadowRejected);
 
-        shadow.RecordFailure(new UpstreamException()); // a shadow call's failure decides nothing
+        shadow.RecordFailure(new TestFailureException()); // a shadow call's failure decides nothing
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
 
-        probe.RecordFailure(new UpstreamException()); // the real probe does
+        probe.RecordFailure(new TestFailureException()); // the real probe does
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -202,7 +202,7 @@ public class CircuitModeTests
     public void Execute_MetricsOnlyIsolated_CallsRunAndCountAsShadowRejected()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.Mode = CircuitBreakerMode.MetricsOnly);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.Mode = CircuitBreakerMode.MetricsOnly);
         breaker.Isolate();
 
         Assert.Equal(5, breaker.Execute(() => 5));
@@ -216,7 +216,7 @@ public class CircuitModeTests
     public void Execute_MetricsOnlyWithCountWindow_RulesStillRun()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.MetricsOnly;
             o.Rule = FailureRule.CountWindow;
@@ -225,10 +225,10 @@ public class CircuitModeTests
             o.FailureRatio = 0.5;
         });
 
-        RuleKit.Succeed(breaker, 2);
-        RuleKit.Fail(breaker);
+        TestBreakers.Succeed(breaker, 2);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(7, breaker.Execute(() => 7));
@@ -238,8 +238,8 @@ public class CircuitModeTests
     public void Execute_EnabledModeByDefault_RejectsWithoutRunningTheCall()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.FailureThreshold = 1);
-        RuleKit.Fail(breaker);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.FailureThreshold = 1);
+        TestBreakers.Fail(breaker);
         bool ran = false;
 
         Assert.Throws<CircuitOpenException>(() => breaker.Execute(() => ran = true));
@@ -254,14 +254,14 @@ public class CircuitModeTests
     {
         // A disabled circuit lets everything pass; it must not report a state (Isolated) that its behaviour contradicts.
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.Mode = CircuitBreakerMode.Disabled);
-        var log = new TransitionLog(breaker);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.Mode = CircuitBreakerMode.Disabled);
+        var log = new TransitionRecorder(breaker);
 
         breaker.Isolate();
 
         Assert.Equal(4, breaker.Execute(() => 4)); // still passes
         Assert.Equal(CircuitState.Closed, breaker.State);
         Assert.Empty(breaker.GetSummary().Transitions);
-        Assert.Empty(log.All);
+        Assert.Empty(log.Transitions);
     }
 }

@@ -9,17 +9,17 @@ public class ConsecutiveFailuresRuleTests
     public void Execute_FailuresInterruptedBySuccess_OpensOnlyAfterThresholdInARow()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.FailureThreshold = 3);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.FailureThreshold = 3);
 
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         Assert.Equal(1, breaker.Execute(() => 1));
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         Assert.Equal(CircuitState.Closed, breaker.State);
         Assert.Equal(2, breaker.GetSummary().ConsecutiveFailures);
 
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
 
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(3, breaker.GetSummary().ConsecutiveFailures);
@@ -29,11 +29,11 @@ public class ConsecutiveFailuresRuleTests
     public async Task ExecuteAsync_ThresholdAsyncFailures_Opens()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.FailureThreshold = 2);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.FailureThreshold = 2);
 
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -42,11 +42,11 @@ public class ConsecutiveFailuresRuleTests
     public void Execute_DefaultRule_IsConsecutiveFailuresOfFive()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time);
 
-        RuleKit.Fail(breaker, 4);
+        TestBreakers.Fail(breaker, 4);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }

@@ -6,7 +6,7 @@ namespace Tripswitch.Tests.Health;
 public class CountWindowRuleTests
 {
     private static CircuitBreaker Create(FakeTimeProvider time, int windowSize, int minimumThroughput, double ratio, Action<CircuitBreakerOptions>? more = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
-        => RuleKit.Create(
+        => TestBreakers.CreateUnique(
             time,
             o =>
             {
@@ -27,11 +27,11 @@ public class CountWindowRuleTests
 
         for (int i = 0; i < 4; i++)
         {
-            RuleKit.ExecuteFailing(breaker);
+            TestBreakers.ExecuteFailing(breaker);
         }
 
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -43,10 +43,10 @@ public class CountWindowRuleTests
 
         breaker.Execute(() => { });
         breaker.Execute(() => { });
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         Assert.Equal(CircuitState.Closed, breaker.State); // 3 calls: below the minimum throughput
 
-        RuleKit.ExecuteFailing(breaker); // 2 of 4 = 0.5
+        TestBreakers.ExecuteFailing(breaker); // 2 of 4 = 0.5
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -57,8 +57,8 @@ public class CountWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, windowSize: 10, minimumThroughput: 10, ratio: 0.5);
 
-        RuleKit.Succeed(breaker, 6);
-        RuleKit.Fail(breaker, 4); // 4 of 10 = 0.4
+        TestBreakers.Succeed(breaker, 6);
+        TestBreakers.Fail(breaker, 4); // 4 of 10 = 0.4
 
         Assert.Equal(CircuitState.Closed, breaker.State);
         Assert.Equal(4, breaker.GetSummary().ConsecutiveFailures); // the consecutive count alone never trips a window rule
@@ -73,13 +73,13 @@ public class CountWindowRuleTests
 
         for (int i = 0; i < 2; i++)
         {
-            RuleKit.Succeed(breaker);
-            RuleKit.Fail(breaker);
+            TestBreakers.Succeed(breaker);
+            TestBreakers.Fail(breaker);
         }
 
-        RuleKit.Succeed(breaker);
+        TestBreakers.Succeed(breaker);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(1, breaker.GetSummary().ConsecutiveFailures);
@@ -91,13 +91,13 @@ public class CountWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, windowSize: 4, minimumThroughput: 4, ratio: 0.5);
 
-        RuleKit.Fail(breaker, 3); // below the minimum throughput
-        RuleKit.Succeed(breaker, 4); // the window is now S S S S: the 3 failures were evicted
+        TestBreakers.Fail(breaker, 3); // below the minimum throughput
+        TestBreakers.Succeed(breaker, 4); // the window is now S S S S: the 3 failures were evicted
 
-        RuleKit.Fail(breaker); // S S S F = 0.25 (cumulatively it would be 4 of 8 = 0.5)
+        TestBreakers.Fail(breaker); // S S S F = 0.25 (cumulatively it would be 4 of 8 = 0.5)
         Assert.Equal(CircuitState.Closed, breaker.State);
 
-        RuleKit.Fail(breaker); // S S F F = 0.5
+        TestBreakers.Fail(breaker); // S S F F = 0.5
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -109,10 +109,10 @@ public class CountWindowRuleTests
 
         await breaker.ExecuteAsync(async ct => await Task.Yield(), TestContext.Current.CancellationToken);
         await breaker.ExecuteAsync(async ct => await Task.Yield(), TestContext.Current.CancellationToken);
-        await RuleKit.ExecuteFailingAsync(breaker);
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        await RuleKit.ExecuteFailingAsync(breaker); // 3 of 5 = 0.6
+        await TestBreakers.ExecuteFailingAsync(breaker); // 3 of 5 = 0.6
 
         Assert.Equal(CircuitState.Open, breaker.State);
         await Assert.ThrowsAsync<CircuitOpenException>(async () => await breaker.ExecuteAsync(ct => ValueTask.FromResult(1), TestContext.Current.CancellationToken));
@@ -124,11 +124,11 @@ public class CountWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, windowSize: 3, minimumThroughput: 3, ratio: 1.0);
 
-        RuleKit.Succeed(breaker);
-        RuleKit.Fail(breaker, 2); // S F F
+        TestBreakers.Succeed(breaker);
+        TestBreakers.Fail(breaker, 2); // S F F
         Assert.Equal(CircuitState.Closed, breaker.State);
 
-        RuleKit.Fail(breaker); // F F F
+        TestBreakers.Fail(breaker); // F F F
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -138,11 +138,11 @@ public class CountWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, windowSize: 4, minimumThroughput: 2, ratio: 1.0, o => o.ShouldHandle = ex => ex is not ArgumentException);
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Throws<ArgumentException>(() => breaker.Execute(() => throw new ArgumentException("not handled")));
         Assert.Equal(CircuitState.Closed, breaker.State); // 1 call in the window: below the minimum
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(1, breaker.GetSummary().Ignored);
     }
@@ -152,18 +152,18 @@ public class CountWindowRuleTests
     {
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, windowSize: 4, minimumThroughput: 4, ratio: 0.5, o => o.SuccessThreshold = 1);
-        RuleKit.Succeed(breaker, 2);
-        RuleKit.Fail(breaker, 2);
+        TestBreakers.Succeed(breaker, 2);
+        TestBreakers.Fail(breaker, 2);
         Assert.Equal(CircuitState.Open, breaker.State);
 
         time.Advance(TimeSpan.FromSeconds(10));
-        RuleKit.Succeed(breaker); // the probe closes the circuit
+        TestBreakers.Succeed(breaker); // the probe closes the circuit
         Assert.Equal(CircuitState.Closed, breaker.State);
 
         // Were the old outcomes kept, S S F F + F F would be far over 0.5; an empty window needs 4 calls first.
-        RuleKit.Fail(breaker, 3);
+        TestBreakers.Fail(breaker, 3);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -173,12 +173,12 @@ public class CountWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, windowSize: 2, minimumThroughput: 2, ratio: 1.0, o => o.SuccessThreshold = 1);
         CircuitPermit stale = breaker.AcquirePermit();
-        RuleKit.Fail(breaker, 2);
+        TestBreakers.Fail(breaker, 2);
         time.Advance(TimeSpan.FromSeconds(10));
-        RuleKit.Succeed(breaker); // closed again, window empty
+        TestBreakers.Succeed(breaker); // closed again, window empty
 
-        stale.RecordFailure(new UpstreamException());
-        RuleKit.Fail(breaker);
+        stale.RecordFailure(new TestFailureException());
+        TestBreakers.Fail(breaker);
 
         Assert.Equal(CircuitState.Closed, breaker.State); // only one failure of this closed period is in the window
         Assert.Equal(4, breaker.GetSummary().Failed); // the stale failure is still counted in the metrics

@@ -20,11 +20,11 @@ public class ReconfigureWindowTests
         var time = new FakeTimeProvider();
         var registry = new CircuitBreakerRegistry(RegistryOptions(time, rule, failureRatio: 0.9, minimumThroughput: 10));
         CircuitBreaker breaker = registry.Get(Key);
-        RuleKit.Succeed(breaker, 5);
-        RuleKit.Fail(breaker, 4);
+        TestBreakers.Succeed(breaker, 5);
+        TestBreakers.Fail(breaker, 4);
 
         registry.Reconfigure(RegistryOptions(time, rule, failureRatio: 0.5, minimumThroughput: 10));
-        RuleKit.Fail(breaker); // 5 failures of 10 calls: the new ratio is reached
+        TestBreakers.Fail(breaker); // 5 failures of 10 calls: the new ratio is reached
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -36,11 +36,11 @@ public class ReconfigureWindowTests
         var time = new FakeTimeProvider();
         var registry = new CircuitBreakerRegistry(RegistryOptions(time, rule, failureRatio: 0.5, minimumThroughput: 20));
         CircuitBreaker breaker = registry.Get(Key);
-        RuleKit.Succeed(breaker, 5);
-        RuleKit.Fail(breaker, 4);
+        TestBreakers.Succeed(breaker, 5);
+        TestBreakers.Fail(breaker, 4);
 
         registry.Reconfigure(RegistryOptions(time, rule, failureRatio: 0.5, minimumThroughput: 10));
-        RuleKit.Fail(breaker); // 10 calls now reach the minimum, and 5 of 10 failed
+        TestBreakers.Fail(breaker); // 10 calls now reach the minimum, and 5 of 10 failed
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -52,11 +52,11 @@ public class ReconfigureWindowTests
         var time = new FakeTimeProvider();
         var registry = new CircuitBreakerRegistry(RegistryOptions(time, rule, failureRatio: 0.9, minimumThroughput: 10));
         CircuitBreaker breaker = registry.Get(Key);
-        RuleKit.Succeed(breaker, 5);
-        RuleKit.Fail(breaker, 4);
+        TestBreakers.Succeed(breaker, 5);
+        TestBreakers.Fail(breaker, 4);
 
         registry.Reconfigure(RegistryOptions(time, rule, failureRatio: 0.9, minimumThroughput: 10));
-        RuleKit.Fail(breaker); // 5 of 10 is below 0.9
+        TestBreakers.Fail(breaker); // 5 of 10 is below 0.9
 
         Assert.Equal(CircuitState.Closed, breaker.State); // so the tests above open because of the new thresholds
     }
@@ -72,7 +72,7 @@ public class ReconfigureWindowTests
         });
         var registry = new CircuitBreakerRegistry(Options(0.9));
         CircuitBreaker breaker = registry.Get(Key);
-        RuleKit.Succeed(breaker, 2);
+        TestBreakers.Succeed(breaker, 2);
         SlowSuccess(breaker, time);
 
         registry.Reconfigure(Options(0.5));
@@ -89,8 +89,8 @@ public class ReconfigureWindowTests
         var time = new FakeTimeProvider();
         var registry = new CircuitBreakerRegistry(RegistryOptions(time, FailureRule.CountWindow, failureRatio: 0.5, minimumThroughput: 10));
         CircuitBreaker breaker = registry.Get(Key);
-        RuleKit.Succeed(breaker, 5);
-        RuleKit.Fail(breaker, 4);
+        TestBreakers.Succeed(breaker, 5);
+        TestBreakers.Fail(breaker, 4);
 
         registry.Reconfigure(RegistryOptions(time, change == "Rule" ? FailureRule.TimeWindow : FailureRule.CountWindow, failureRatio: 0.5, minimumThroughput: 10, configure: o =>
         {
@@ -99,10 +99,10 @@ public class ReconfigureWindowTests
                 o.WindowSize = 50;
             }
         }));
-        RuleKit.Fail(breaker); // a new window holds 1 call: below the minimum
+        TestBreakers.Fail(breaker); // a new window holds 1 call: below the minimum
 
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker, 9);
+        TestBreakers.Fail(breaker, 9);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -112,11 +112,11 @@ public class ReconfigureWindowTests
         var time = new FakeTimeProvider();
         var registry = new CircuitBreakerRegistry(RegistryOptions(time, FailureRule.TimeWindow, failureRatio: 0.5, minimumThroughput: 10));
         CircuitBreaker breaker = registry.Get(Key);
-        RuleKit.Succeed(breaker, 5);
-        RuleKit.Fail(breaker, 4);
+        TestBreakers.Succeed(breaker, 5);
+        TestBreakers.Fail(breaker, 4);
 
         registry.Reconfigure(RegistryOptions(time, FailureRule.TimeWindow, failureRatio: 0.5, minimumThroughput: 10, configure: o => o.SamplingDuration = TimeSpan.FromMinutes(1)));
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
         Assert.Equal(CircuitState.Closed, breaker.State);
     }
@@ -127,12 +127,12 @@ public class ReconfigureWindowTests
         var time = new FakeTimeProvider();
         var registry = new CircuitBreakerRegistry(RegistryOptions(time, FailureRule.TimeWindow, failureRatio: 0.9, minimumThroughput: 10));
         CircuitBreaker breaker = registry.Get(Key);
-        RuleKit.Succeed(breaker, 5);
-        RuleKit.Fail(breaker, 4);
+        TestBreakers.Succeed(breaker, 5);
+        TestBreakers.Fail(breaker, 4);
 
         registry.Reconfigure(RegistryOptions(time, FailureRule.TimeWindow, failureRatio: 0.5, minimumThroughput: 10));
         time.Advance(TimeSpan.FromSeconds(31)); // the default 30 s window has rolled past those calls
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
         Assert.Equal(CircuitState.Closed, breaker.State);
     }

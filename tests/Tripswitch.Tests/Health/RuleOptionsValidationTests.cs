@@ -118,7 +118,7 @@ public class RuleOptionsValidationTests
     public void Constructor_InvalidRuleOrRecoveryOption_ThrowsNamingTheOption(string @case)
     {
         (Action<CircuitBreakerOptions> apply, string option) = _cases[@case];
-        var options = new CircuitBreakerOptions { Name = RuleKit.UniqueName() };
+        var options = new CircuitBreakerOptions { Name = TestBreakers.UniqueName() };
         apply(options);
 
         ArgumentException fromConstructor = Assert.ThrowsAny<ArgumentException>(() => new CircuitBreaker(options));
@@ -144,7 +144,7 @@ public class RuleOptionsValidationTests
     public void Constructor_OutOfRangeNumber_ThrowsArgumentOutOfRangeWithTheValue(string @case)
     {
         (Action<CircuitBreakerOptions> apply, string option) = _cases[@case];
-        var options = new CircuitBreakerOptions { Name = RuleKit.UniqueName() };
+        var options = new CircuitBreakerOptions { Name = TestBreakers.UniqueName() };
         apply(options);
 
         ArgumentOutOfRangeException ex = Assert.Throws<ArgumentOutOfRangeException>(() => new CircuitBreaker(options));
@@ -159,7 +159,7 @@ public class RuleOptionsValidationTests
     {
         // The "at most WindowSize" bound belongs to the count window only: a time window ignores WindowSize.
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Rule = FailureRule.TimeWindow;
             o.WindowSize = 10;
@@ -167,9 +167,9 @@ public class RuleOptionsValidationTests
             o.FailureRatio = 1;
         });
 
-        RuleKit.Fail(breaker, 10);
+        TestBreakers.Fail(breaker, 10);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -198,7 +198,7 @@ public class RuleOptionsValidationTests
     public void Constructor_OptionsChangedAfterwards_BreakerKeepsItsOwnCopy()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        CircuitBreakerOptions options = RuleKit.Options(time, o =>
+        CircuitBreakerOptions options = TestBreakers.UniqueOptions(time, o =>
         {
             o.Rule = FailureRule.CountWindow;
             o.WindowSize = 4;
@@ -209,10 +209,10 @@ public class RuleOptionsValidationTests
         options.Rule = FailureRule.ConsecutiveFailures;
         options.FailureThreshold = 1;
 
-        RuleKit.Fail(breaker, 3);
+        TestBreakers.Fail(breaker, 3);
 
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 

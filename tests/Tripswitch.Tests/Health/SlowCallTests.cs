@@ -12,7 +12,7 @@ public class SlowCallTests
     public async Task ExecuteAsync_CallerCancelsACallAlreadySlowerThanTheThreshold_CountsAsSlowFailure()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SlowCallThreshold = _threshold;
@@ -39,7 +39,7 @@ public class SlowCallTests
     public async Task ExecuteAsync_CallerCancelsBeforeTheThreshold_IsIgnored()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SlowCallThreshold = _threshold;
@@ -64,7 +64,7 @@ public class SlowCallTests
     public void Execute_SlowSuccessfulCalls_CountAsFailuresAndOpen()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 2;
             o.SlowCallThreshold = _threshold;
@@ -95,7 +95,7 @@ public class SlowCallTests
     public async Task ExecuteAsync_SlowSuccessfulCalls_CountAsFailuresAndOpen()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 2;
             o.SlowCallThreshold = _threshold;
@@ -123,7 +123,7 @@ public class SlowCallTests
     public async Task ExecuteAsync_SlowCallCompletingSynchronously_CountsAsFailure()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SlowCallThreshold = _threshold;
@@ -145,7 +145,7 @@ public class SlowCallTests
     public void Execute_CallExactlyAtThreshold_IsNotSlow()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SlowCallThreshold = _threshold;
@@ -166,7 +166,7 @@ public class SlowCallTests
     public void AcquirePermit_HungUpstreamThatEventuallyAnswers_TripsTheCircuit()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SlowCallThreshold = TimeSpan.FromSeconds(10);
@@ -185,12 +185,12 @@ public class SlowCallTests
     public void Execute_SlowFailure_CountsOnceAsFailureAndOnceAsSlow()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.SlowCallThreshold = _threshold);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.SlowCallThreshold = _threshold);
 
-        Assert.Throws<UpstreamException>(() => breaker.Execute(() =>
+        Assert.Throws<TestFailureException>(() => breaker.Execute(() =>
         {
             time.Advance(_slow);
-            throw new UpstreamException();
+            throw new TestFailureException();
         }));
 
         CircuitSummary summary = breaker.GetSummary();
@@ -204,12 +204,12 @@ public class SlowCallTests
     public void Execute_SlowSuccessAfterFailures_DoesNotResetConsecutiveCount()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 3;
             o.SlowCallThreshold = _threshold;
         });
-        RuleKit.Fail(breaker, 2);
+        TestBreakers.Fail(breaker, 2);
 
         breaker.Execute(() => time.Advance(_slow));
 
@@ -217,10 +217,97 @@ public class SlowCallTests
     }
 
     [Fact]
+    public void Execute_FastSuccessAfterFailures_ResetsTheConsecutiveCount()
+    {
+        var time = new FakeTimeProvider();
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
+        {
+            o.FailureThreshold = 3;
+            o.SlowCallThreshold = _threshold;
+        });
+        TestBreakers.Fail(breaker, 2);
+
+        breaker.Execute(() => time.Advance(_threshold - TimeSpan.FromMilliseconds(1))); // timed, and under the threshold
+
+        Assert.Equal(0, breaker.GetSummary().ConsecutiveFailures);
+        TestBreakers.Fail(breaker, 2);
+        Assert.Equal(CircuitState.Closed, breaker.State); // two fresh failures: the earlier two no longer count
+        TestBreakers.Fail(breaker);
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_FastSuccessCompletingLaterAfterFailures_ResetsTheConsecutiveCount()
+    {
+        var time = new FakeTimeProvider();
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
+        {
+            o.FailureThreshold = 3;
+            o.SlowCallThreshold = _threshold;
+        });
+        TestBreakers.Fail(breaker, 2);
+
+        int answer = await breaker.ExecuteAsync(
+            async _ =>
+            {
+                await Task.Yield(); // completes on another thread: the success is reported after the await
+                time.Advance(TimeSpan.FromMilliseconds(900));
+                return 7;
+            },
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(7, answer);
+        CircuitSummary summary = breaker.GetSummary();
+        Assert.Equal(0, summary.ConsecutiveFailures);
+        Assert.Equal(0, summary.SlowCalls);
+        TestBreakers.Fail(breaker, 2);
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
+    public void RecordSuccess_PermitHeldJustUnderTheThreshold_ResetsTheConsecutiveCount()
+    {
+        var time = new FakeTimeProvider();
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
+        {
+            o.FailureThreshold = 2;
+            o.SlowCallThreshold = _threshold;
+        });
+        TestBreakers.Fail(breaker);
+        CircuitPermit permit = breaker.AcquirePermit();
+
+        time.Advance(_threshold); // exactly at the threshold is not slow
+        permit.RecordSuccess();
+
+        Assert.Equal(0, breaker.GetSummary().ConsecutiveFailures);
+        TestBreakers.Fail(breaker);
+        Assert.Equal(CircuitState.Closed, breaker.State); // one fresh failure of two: the earlier one was reset
+    }
+
+    [Fact]
+    public void Execute_FastSuccessAfterASlowSuccess_ResetsTheCountTheSlowOneKept()
+    {
+        var time = new FakeTimeProvider();
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
+        {
+            o.FailureThreshold = 3;
+            o.SlowCallThreshold = _threshold;
+        });
+        TestBreakers.Fail(breaker);
+        breaker.Execute(() => time.Advance(_slow)); // slow: a failure, so the count is now 2
+        Assert.Equal(2, breaker.GetSummary().ConsecutiveFailures);
+
+        breaker.Execute(() => time.Advance(TimeSpan.FromMilliseconds(10)));
+
+        Assert.Equal(0, breaker.GetSummary().ConsecutiveFailures);
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
     public void Execute_FastCallsWithThreshold_AreNotSlow()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SlowCallThreshold = _threshold;
@@ -240,28 +327,28 @@ public class SlowCallTests
     public void Execute_SlowHalfOpenProbe_ReopensTheCircuit()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SuccessThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
             o.SlowCallThreshold = _threshold;
         });
-        var log = new TransitionLog(breaker);
-        RuleKit.Fail(breaker);
+        var log = new TransitionRecorder(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(10));
 
         breaker.Execute(() => time.Advance(_slow));
 
         Assert.Equal(CircuitState.Open, breaker.State);
-        Assert.Equal((CircuitState.HalfOpen, CircuitState.Open), log.Steps[^1]);
+        Assert.Equal((CircuitState.HalfOpen, CircuitState.Open), log.Pairs[^1]);
     }
 
     [Fact]
     public void Execute_SlowCallsWithCountWindowAndNoSlowCallRatio_CountTowardFailureRatio()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Rule = FailureRule.CountWindow;
             o.WindowSize = 4;
@@ -269,7 +356,7 @@ public class SlowCallTests
             o.FailureRatio = 0.5;
             o.SlowCallThreshold = _threshold;
         });
-        RuleKit.Succeed(breaker, 2);
+        TestBreakers.Succeed(breaker, 2);
         breaker.Execute(() => time.Advance(_slow));
         Assert.Equal(CircuitState.Closed, breaker.State);
 
@@ -283,7 +370,7 @@ public class SlowCallTests
     public void Execute_SlowCallRatioReached_OpensWhileSlowCallsKeepTheirSuccess()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Rule = FailureRule.CountWindow;
             o.WindowSize = 4;
@@ -292,8 +379,8 @@ public class SlowCallTests
             o.SlowCallThreshold = _threshold;
             o.SlowCallRatio = 0.5;
         });
-        var log = new TransitionLog(breaker);
-        RuleKit.Succeed(breaker, 2);
+        var log = new TransitionRecorder(breaker);
+        TestBreakers.Succeed(breaker, 2);
         Assert.Equal(5, breaker.Execute(() =>
         {
             time.Advance(_slow);
@@ -309,14 +396,14 @@ public class SlowCallTests
         Assert.Equal(0, summary.Failed);
         Assert.Equal(2, summary.SlowCalls);
         Assert.Equal(0, summary.ConsecutiveFailures);
-        Assert.Null(Assert.Single(log.All).Cause);
+        Assert.Null(Assert.Single(log.Transitions).Cause);
     }
 
     [Fact]
     public void Execute_SlowCallRatioNotReached_StaysClosedWithSuccesses()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Rule = FailureRule.CountWindow;
             o.WindowSize = 4;
@@ -327,7 +414,7 @@ public class SlowCallTests
             o.SlowCallRatio = 0.5;
         });
 
-        RuleKit.Succeed(breaker, 3);
+        TestBreakers.Succeed(breaker, 3);
         breaker.Execute(() => time.Advance(_slow)); // 1 of 4 = 0.25
 
         Assert.Equal(CircuitState.Closed, breaker.State);
@@ -339,7 +426,7 @@ public class SlowCallTests
     public async Task ExecuteAsync_SlowCallRatioWithTimeWindow_Opens()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Rule = FailureRule.TimeWindow;
             o.SamplingDuration = TimeSpan.FromSeconds(30);
@@ -370,7 +457,7 @@ public class SlowCallTests
     public void Execute_SlowCallsOlderThanSamplingDuration_NoLongerCountTowardSlowRatio()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Rule = FailureRule.TimeWindow;
             o.SamplingDuration = TimeSpan.FromSeconds(10);
@@ -393,7 +480,7 @@ public class SlowCallTests
     public void Execute_SlowProbeWithSlowCallRatio_KeepsItsSuccessAndCloses()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Rule = FailureRule.CountWindow;
             o.WindowSize = 2;
@@ -404,7 +491,7 @@ public class SlowCallTests
             o.SuccessThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(5);
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
         time.Advance(TimeSpan.FromSeconds(5));
 
@@ -418,7 +505,7 @@ public class SlowCallTests
     public void Execute_NoSlowCallThreshold_LongCallsAreNeverSlow()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.FailureThreshold = 1);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.FailureThreshold = 1);
 
         breaker.Execute(() => time.Advance(TimeSpan.FromHours(1)));
 

@@ -6,7 +6,7 @@ namespace Tripswitch.Tests.Health;
 public class TimeWindowRuleTests
 {
     private static CircuitBreaker Create(FakeTimeProvider time, TimeSpan sampling, int minimumThroughput, double ratio, Action<CircuitBreakerOptions>? more = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
-        => RuleKit.Create(
+        => TestBreakers.CreateUnique(
             time,
             o =>
             {
@@ -24,13 +24,13 @@ public class TimeWindowRuleTests
     {
         // FailureRatio 0.1, MinimumThroughput 100, SamplingDuration 30 s: Polly v8's defaults.
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.Rule = FailureRule.TimeWindow);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.Rule = FailureRule.TimeWindow);
 
-        RuleKit.Succeed(breaker, 90);
-        RuleKit.Fail(breaker, 9); // 99 calls: below the minimum throughput
+        TestBreakers.Succeed(breaker, 90);
+        TestBreakers.Fail(breaker, 9); // 99 calls: below the minimum throughput
         Assert.Equal(CircuitState.Closed, breaker.State);
 
-        RuleKit.Fail(breaker); // 10 of 100 = 0.1
+        TestBreakers.Fail(breaker); // 10 of 100 = 0.1
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -39,11 +39,11 @@ public class TimeWindowRuleTests
     public void Execute_PollyDefaults_NineFailuresInHundredCalls_StaysClosed()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.Rule = FailureRule.TimeWindow);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.Rule = FailureRule.TimeWindow);
 
-        RuleKit.Fail(breaker, 9);
-        RuleKit.Succeed(breaker, 91);
-        RuleKit.Fail(breaker); // 10 of 101 < 0.1
+        TestBreakers.Fail(breaker, 9);
+        TestBreakers.Succeed(breaker, 91);
+        TestBreakers.Fail(breaker); // 10 of 101 < 0.1
 
         Assert.Equal(CircuitState.Closed, breaker.State);
     }
@@ -54,12 +54,12 @@ public class TimeWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(10), minimumThroughput: 4, ratio: 0.5);
 
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.ExecuteFailing(breaker); // 3 calls: below the minimum throughput
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker); // 3 calls: below the minimum throughput
         time.Advance(TimeSpan.FromSeconds(10));
 
-        RuleKit.ExecuteFailing(breaker); // alone in the window now: 1 call
+        TestBreakers.ExecuteFailing(breaker); // alone in the window now: 1 call
 
         Assert.Equal(CircuitState.Closed, breaker.State);
     }
@@ -70,12 +70,12 @@ public class TimeWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(10), minimumThroughput: 4, ratio: 0.5);
 
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         time.Advance(TimeSpan.FromSeconds(8.5));
 
-        RuleKit.ExecuteFailing(breaker); // 4 failures within 10 s
+        TestBreakers.ExecuteFailing(breaker); // 4 failures within 10 s
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -88,10 +88,10 @@ public class TimeWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(10), minimumThroughput: 4, ratio: 0.5);
         time.Advance(TimeSpan.FromSeconds(0.9));
-        RuleKit.Fail(breaker, 3);
+        TestBreakers.Fail(breaker, 3);
 
         time.Advance(TimeSpan.FromSeconds(8.1));
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -103,16 +103,16 @@ public class TimeWindowRuleTests
         // the sampling duration, the later failure (6 s old) is not.
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(10), minimumThroughput: 4, ratio: 0.75);
-        RuleKit.Fail(breaker, 2);
+        TestBreakers.Fail(breaker, 2);
         time.Advance(TimeSpan.FromSeconds(5));
-        RuleKit.Fail(breaker); // 3 calls, below the minimum
+        TestBreakers.Fail(breaker); // 3 calls, below the minimum
         time.Advance(TimeSpan.FromSeconds(6));
 
-        RuleKit.Succeed(breaker);
-        RuleKit.Fail(breaker); // window: F(5 s) S F = 3 calls: below the minimum, had the old pair counted: 5 calls, 0.8
+        TestBreakers.Succeed(breaker);
+        TestBreakers.Fail(breaker); // window: F(5 s) S F = 3 calls: below the minimum, had the old pair counted: 5 calls, 0.8
 
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker); // F S F F = 0.75
+        TestBreakers.Fail(breaker); // F S F F = 0.75
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -123,12 +123,12 @@ public class TimeWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(30), minimumThroughput: 3, ratio: 1.0);
 
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
         time.Advance(TimeSpan.FromSeconds(7));
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
         time.Advance(TimeSpan.FromSeconds(7));
         Assert.Equal(CircuitState.Closed, breaker.State);
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
 
         Assert.Equal(CircuitState.Open, breaker.State);
     }
@@ -139,10 +139,10 @@ public class TimeWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(30), minimumThroughput: 3, ratio: 1.0);
 
-        await RuleKit.ExecuteFailingAsync(breaker);
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
         time.Advance(TimeSpan.FromSeconds(31));
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
 
         Assert.Equal(CircuitState.Closed, breaker.State);
     }
@@ -153,13 +153,13 @@ public class TimeWindowRuleTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, TimeSpan.FromMilliseconds(100), minimumThroughput: 2, ratio: 1.0);
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromMilliseconds(100));
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Closed, breaker.State);
 
         time.Advance(TimeSpan.FromMilliseconds(50));
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -168,16 +168,16 @@ public class TimeWindowRuleTests
     {
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(30), minimumThroughput: 3, ratio: 0.5, o => o.SuccessThreshold = 1);
-        RuleKit.Fail(breaker, 3);
+        TestBreakers.Fail(breaker, 3);
         Assert.Equal(CircuitState.Open, breaker.State);
 
         time.Advance(TimeSpan.FromSeconds(5)); // well within the sampling duration
-        RuleKit.Succeed(breaker);
+        TestBreakers.Succeed(breaker);
         Assert.Equal(CircuitState.Closed, breaker.State);
 
-        RuleKit.Fail(breaker, 2); // with the old failures still counted this would be 5 of 5
+        TestBreakers.Fail(breaker, 2); // with the old failures still counted this would be 5 of 5
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 
@@ -189,12 +189,12 @@ public class TimeWindowRuleTests
 
         for (int i = 0; i < 25; i++)
         {
-            RuleKit.Fail(breaker);
+            TestBreakers.Fail(breaker);
             time.Advance(TimeSpan.FromSeconds(1.05));
             Assert.Equal(CircuitState.Closed, breaker.State);
         }
 
-        RuleKit.Fail(breaker, 2);
+        TestBreakers.Fail(breaker, 2);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
 }

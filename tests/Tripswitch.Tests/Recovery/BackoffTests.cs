@@ -10,7 +10,7 @@ public class BackoffTests
     public void Execute_FailedProbesInARow_OpenPeriodMultipliesUpToMax()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SuccessThreshold = 1;
@@ -19,12 +19,12 @@ public class BackoffTests
             o.MaxRecoveryTimeout = TimeSpan.FromSeconds(60);
         });
 
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(10));
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(10));
         foreach (int seconds in new[] { 20, 40, 60, 60 })
         {
-            RuleKit.ExecuteFailing(breaker); // the probe fails
-            RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(seconds));
+            TestBreakers.ExecuteFailing(breaker); // the probe fails
+            TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(seconds));
         }
     }
 
@@ -32,61 +32,61 @@ public class BackoffTests
     public async Task ExecuteAsync_FailedProbesInARow_OpenPeriodMultiplies()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(4);
             o.RecoveryBackoffMultiplier = 1.5;
         });
 
-        await RuleKit.ExecuteFailingAsync(breaker);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(4));
-        await RuleKit.ExecuteFailingAsync(breaker);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(6));
-        await RuleKit.ExecuteFailingAsync(breaker);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(9));
+        await TestBreakers.ExecuteFailingAsync(breaker);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(4));
+        await TestBreakers.ExecuteFailingAsync(breaker);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(6));
+        await TestBreakers.ExecuteFailingAsync(breaker);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(9));
     }
 
     [Fact]
     public void Execute_CircuitClosesAfterBackoff_NextOpenPeriodStartsOver()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SuccessThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
             o.RecoveryBackoffMultiplier = 3;
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(10));
-        RuleKit.Fail(breaker);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
+        TestBreakers.Fail(breaker);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
 
         breaker.Execute(() => { }); // the probe succeeds and closes the circuit
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(10));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
     public void Reset_AfterBackoff_NextOpenPeriodStartsOver()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
             o.RecoveryBackoffMultiplier = 2;
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(10));
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(TimeSpan.FromSeconds(20), breaker.GetSummary().RetryAfter);
 
         breaker.Reset();
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
         Assert.Equal(TimeSpan.FromSeconds(10), breaker.GetSummary().RetryAfter);
     }
@@ -95,82 +95,82 @@ public class BackoffTests
     public void Execute_BackoffWithoutMaxRecoveryTimeout_CappedAtTenMinutes()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(60);
             o.RecoveryBackoffMultiplier = 100;
         });
-        RuleKit.Fail(breaker);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(60));
+        TestBreakers.Fail(breaker);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(60));
 
-        RuleKit.Fail(breaker); // 6000 s before the cap
+        TestBreakers.Fail(breaker); // 6000 s before the cap
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(10));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(10));
     }
 
     [Fact]
     public void Execute_RecoveryTimeoutLongerThanTenMinutesWithoutMax_CapIsRecoveryTimeout()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromMinutes(15);
             o.RecoveryBackoffMultiplier = 2;
         });
-        RuleKit.Fail(breaker);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(15));
+        TestBreakers.Fail(breaker);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(15));
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(15));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(15));
     }
 
     [Fact]
     public void Execute_MaxRecoveryTimeoutEqualToRecoveryTimeout_BackoffHasNoRoom()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(30);
             o.MaxRecoveryTimeout = TimeSpan.FromSeconds(30);
             o.RecoveryBackoffMultiplier = 3;
         });
-        RuleKit.Fail(breaker);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
+        TestBreakers.Fail(breaker);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
     public void AcquirePermit_ProbeTimedOut_CountsAsFailedProbeForBackoff()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
             o.RecoveryBackoffMultiplier = 2;
             o.HalfOpenProbeTimeout = TimeSpan.FromSeconds(5);
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(10));
         _ = breaker.AcquirePermit(); // a probe that never reports
 
         time.Advance(TimeSpan.FromSeconds(5));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(20));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(20));
     }
 
     [Fact]
     public void Execute_RecoveryJitter_EachOpenPeriodRandomizedWithinBounds()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
@@ -180,7 +180,7 @@ public class BackoffTests
 
         for (int i = 0; i < 50; i++)
         {
-            RuleKit.Fail(breaker);
+            TestBreakers.Fail(breaker);
             TimeSpan period = breaker.GetSummary().RetryAfter;
             Assert.InRange(period, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15));
             periods.Add(period);
@@ -196,25 +196,25 @@ public class BackoffTests
     public void Execute_RecoveryJitter_CircuitReallyStaysOpenForTheJitteredPeriod()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
             o.RecoveryJitter = 0.3;
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         TimeSpan period = breaker.GetSummary().RetryAfter;
 
         Assert.InRange(period, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(13));
-        Assert.Equal(period, RuleKit.Rejection(breaker).RetryAfter);
-        RuleKit.AssertOpenFor(breaker, time, period);
+        Assert.Equal(period, TestBreakers.Rejection(breaker).RetryAfter);
+        TestBreakers.AssertOpenFor(breaker, time, period);
     }
 
     [Fact]
     public void Execute_RecoveryJitterWithBackoff_AppliesToEachBackedOffPeriod()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
@@ -222,12 +222,12 @@ public class BackoffTests
             o.MaxRecoveryTimeout = TimeSpan.FromMinutes(5);
             o.RecoveryJitter = 0.2;
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         TimeSpan first = breaker.GetSummary().RetryAfter;
         Assert.InRange(first, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(12));
         time.Advance(first);
 
-        RuleKit.Fail(breaker); // the probe fails: 40 s ± 20 %
+        TestBreakers.Fail(breaker); // the probe fails: 40 s ± 20 %
 
         Assert.InRange(breaker.GetSummary().RetryAfter, TimeSpan.FromSeconds(32), TimeSpan.FromSeconds(48));
     }

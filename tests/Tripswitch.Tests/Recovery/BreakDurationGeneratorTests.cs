@@ -12,7 +12,7 @@ public class BreakDurationGeneratorTests
     {
         var time = new FakeTimeProvider();
         var seen = new ConcurrentQueue<BreakDurationArguments>();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SuccessThreshold = 1;
@@ -24,14 +24,14 @@ public class BreakDurationGeneratorTests
                 return TimeSpan.FromSeconds(3);
             };
         });
-        var failures = new[] { new UpstreamException("one"), new UpstreamException("two"), new UpstreamException("three") };
+        var failures = new[] { new TestFailureException("one"), new TestFailureException("two"), new TestFailureException("three") };
 
-        RuleKit.ExecuteFailing(breaker, failures[0]);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(3));
-        RuleKit.ExecuteFailing(breaker, failures[1]);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(3));
-        RuleKit.ExecuteFailing(breaker, failures[2]);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(3));
+        TestBreakers.ExecuteFailing(breaker, failures[0]);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(3));
+        TestBreakers.ExecuteFailing(breaker, failures[1]);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(3));
+        TestBreakers.ExecuteFailing(breaker, failures[2]);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(3));
 
         BreakDurationArguments[] args = [.. seen];
         Assert.Equal(3, args.Length);
@@ -52,7 +52,7 @@ public class BreakDurationGeneratorTests
     {
         var time = new FakeTimeProvider();
         var attempts = new ConcurrentQueue<int>();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SuccessThreshold = 1;
@@ -64,13 +64,13 @@ public class BreakDurationGeneratorTests
             };
         });
 
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
         time.Advance(TimeSpan.FromSeconds(10));
-        await RuleKit.ExecuteFailingAsync(breaker); // failed probe: attempt 2
+        await TestBreakers.ExecuteFailingAsync(breaker); // failed probe: attempt 2
         time.Advance(TimeSpan.FromSeconds(10));
         await breaker.ExecuteAsync(async ct => await Task.Yield(), TestContext.Current.CancellationToken); // closes
         Assert.Equal(CircuitState.Closed, breaker.State);
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
 
         Assert.Equal([1, 2, 1], attempts);
     }
@@ -81,53 +81,53 @@ public class BreakDurationGeneratorTests
     public void Execute_GeneratorReturnsZeroOrNegative_ClampedToOneMillisecond(int milliseconds)
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.BreakDurationGenerator = _ => TimeSpan.FromMilliseconds(milliseconds);
         });
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMilliseconds(1));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMilliseconds(1));
     }
 
     [Fact]
     public void Execute_GeneratorReturnsMoreThanMax_ClampedToMaxRecoveryTimeout()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.MaxRecoveryTimeout = TimeSpan.FromMinutes(30);
             o.BreakDurationGenerator = _ => TimeSpan.FromDays(365);
         });
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(30));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(30));
     }
 
     [Fact]
     public void Execute_GeneratorReturnsMoreThanDefaultMax_ClampedToTenMinutes()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.BreakDurationGenerator = _ => TimeSpan.MaxValue;
         });
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(10));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(10));
     }
 
     [Fact]
     public void Execute_GeneratorThrows_ComputedPeriodIsUsedAndTheCallersFailureSurfaces()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
@@ -135,11 +135,11 @@ public class BreakDurationGeneratorTests
             o.BreakDurationGenerator = _ => throw new InvalidOperationException("generator bug");
         });
 
-        RuleKit.ExecuteFailing(breaker); // the caller sees its own failure, not the generator's
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(10));
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker); // the caller sees its own failure, not the generator's
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(10));
+        TestBreakers.ExecuteFailing(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(20));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(20));
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public class BreakDurationGeneratorTests
     {
         var time = new FakeTimeProvider();
         var seen = new ConcurrentQueue<BreakDurationArguments>();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
@@ -158,13 +158,13 @@ public class BreakDurationGeneratorTests
                 return TimeSpan.FromSeconds(7);
             };
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(7));
         _ = breaker.AcquirePermit(); // hung probe
 
         time.Advance(TimeSpan.FromSeconds(30));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(7));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(7));
         BreakDurationArguments last = seen.Last();
         Assert.Equal(2, last.OpenAttempt);
         Assert.IsType<TimeoutException>(last.Failure);
@@ -174,15 +174,15 @@ public class BreakDurationGeneratorTests
     public void RecordFailure_GeneratorShorterThanRetryAfterHint_HintWins()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.BreakDurationGenerator = _ => TimeSpan.FromSeconds(2);
         });
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException(), TimeSpan.FromSeconds(30));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(30));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -192,7 +192,7 @@ public class BreakDurationGeneratorTests
         // over and changes nothing. The generator must see the openings that happen: attempts 1 and 2, not a third.
         var time = new FakeTimeProvider();
         var attempts = new ConcurrentQueue<int>();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.HalfOpenMaxCalls = 2;
@@ -203,16 +203,16 @@ public class BreakDurationGeneratorTests
                 return args.ComputedDuration;
             };
         });
-        var log = new TransitionLog(breaker);
-        RuleKit.Fail(breaker);
+        var log = new TransitionRecorder(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(10));
         CircuitPermit first = breaker.AcquirePermit();
         CircuitPermit second = breaker.AcquirePermit();
 
-        first.RecordFailure(new UpstreamException());
-        second.RecordFailure(new UpstreamException());
+        first.RecordFailure(new TestFailureException());
+        second.RecordFailure(new TestFailureException());
 
-        Assert.Equal(2, log.Steps.Count(s => s.To == CircuitState.Open));
+        Assert.Equal(2, log.Pairs.Count(s => s.To == CircuitState.Open));
         Assert.Equal([1, 2], attempts);
     }
 }

@@ -11,7 +11,7 @@ public class ProbeTimeoutTests
 
     private static CircuitBreaker CreateHalfOpen(FakeTimeProvider time, Action<CircuitBreakerOptions>? more = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
-        CircuitBreaker breaker = RuleKit.Create(
+        CircuitBreaker breaker = TestBreakers.CreateUnique(
             time,
             o =>
             {
@@ -21,7 +21,7 @@ public class ProbeTimeoutTests
                 more?.Invoke(o);
             },
             test);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(_recovery);
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
         return breaker;
@@ -32,22 +32,22 @@ public class ProbeTimeoutTests
     {
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = CreateHalfOpen(time);
-        var log = new TransitionLog(breaker);
+        var log = new TransitionRecorder(breaker);
         CircuitPermit hung = breaker.AcquirePermit();
         Assert.True(hung.IsProbe);
 
         time.Advance(_probeTimeout - TimeSpan.FromTicks(1));
-        CircuitOpenException before = RuleKit.Rejection(breaker);
+        CircuitOpenException before = TestBreakers.Rejection(breaker);
         Assert.Equal(CircuitState.HalfOpen, before.State);
         Assert.Equal(TimeSpan.Zero, before.RetryAfter);
 
         time.Advance(TimeSpan.FromTicks(1));
-        CircuitOpenException at = RuleKit.Rejection(breaker); // the next caller finds the probe timed out
+        CircuitOpenException at = TestBreakers.Rejection(breaker); // the next caller finds the probe timed out
 
         Assert.Equal(CircuitState.Open, at.State);
         Assert.Equal(_recovery, at.RetryAfter); // a new open period
         Assert.Equal(CircuitState.Open, breaker.State);
-        CircuitTransition reopened = Assert.Single(log.All);
+        CircuitTransition reopened = Assert.Single(log.Transitions);
         Assert.Equal((CircuitState.HalfOpen, CircuitState.Open), (reopened.From, reopened.To));
         TimeoutException cause = Assert.IsType<TimeoutException>(reopened.Cause);
         Assert.Contains(breaker.Name, cause.Message, StringComparison.Ordinal);
@@ -74,16 +74,16 @@ public class ProbeTimeoutTests
     public void AcquirePermit_DefaultProbeTimeout_IsTwoMinutes()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.FailureThreshold = 1);
-        RuleKit.Fail(breaker);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.FailureThreshold = 1);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(60));
         _ = breaker.AcquirePermit();
 
         time.Advance(TimeSpan.FromMinutes(2) - TimeSpan.FromTicks(1));
-        Assert.Equal(CircuitState.HalfOpen, RuleKit.Rejection(breaker).State);
+        Assert.Equal(CircuitState.HalfOpen, TestBreakers.Rejection(breaker).State);
         time.Advance(TimeSpan.FromTicks(1));
 
-        Assert.Equal(CircuitState.Open, RuleKit.Rejection(breaker).State);
+        Assert.Equal(CircuitState.Open, TestBreakers.Rejection(breaker).State);
     }
 
     [Fact]
@@ -127,15 +127,15 @@ public class ProbeTimeoutTests
     {
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = CreateHalfOpen(time, o => o.RecoveryBackoffMultiplier = 2);
-        var log = new TransitionLog(breaker);
+        var log = new TransitionRecorder(breaker);
         CircuitPermit hung = breaker.AcquirePermit();
         time.Advance(_probeTimeout);
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(TimeSpan.FromSeconds(10), breaker.GetSummary().RetryAfter);
 
-        hung.RecordFailure(new UpstreamException());
+        hung.RecordFailure(new TestFailureException());
 
-        Assert.Single(log.All);
+        Assert.Single(log.Transitions);
         Assert.Equal(TimeSpan.FromSeconds(10), breaker.GetSummary().RetryAfter); // no second backoff step
     }
 
@@ -176,7 +176,7 @@ public class ProbeTimeoutTests
         breaker.AcquirePermit().RecordSuccess();
         CircuitPermit second = breaker.AcquirePermit();
         Assert.True(second.IsProbe);
-        Assert.Equal(CircuitState.HalfOpen, RuleKit.Rejection(breaker).State); // both slots taken
+        Assert.Equal(CircuitState.HalfOpen, TestBreakers.Rejection(breaker).State); // both slots taken
 
         time.Advance(TimeSpan.FromSeconds(20)); // the first probe's 30 s are up
 

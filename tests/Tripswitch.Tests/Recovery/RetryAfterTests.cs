@@ -7,7 +7,7 @@ namespace Tripswitch.Tests.Recovery;
 public class RetryAfterTests
 {
     private static CircuitBreaker Create(FakeTimeProvider time, Action<CircuitBreakerOptions>? more = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
-        => RuleKit.Create(
+        => TestBreakers.CreateUnique(
             time,
             o =>
             {
@@ -23,12 +23,12 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException("429"), TimeSpan.FromSeconds(40));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException("429"), TimeSpan.FromSeconds(40));
 
-        Assert.Equal(TimeSpan.FromSeconds(40), RuleKit.Rejection(breaker).RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(40), TestBreakers.Rejection(breaker).RetryAfter);
         time.Advance(TimeSpan.FromSeconds(39.9));
         Assert.Equal(CircuitState.Open, breaker.State);
-        CircuitOpenException rejected = RuleKit.Rejection(breaker);
+        CircuitOpenException rejected = TestBreakers.Rejection(breaker);
         Assert.Equal(CircuitState.Open, rejected.State);
         Assert.Equal(TimeSpan.FromSeconds(0.1), rejected.RetryAfter);
 
@@ -44,9 +44,9 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.MaxRecoveryTimeout = TimeSpan.FromMinutes(30));
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException("429"), TimeSpan.FromDays(3650));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException("429"), TimeSpan.FromDays(3650));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(30));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(30));
     }
 
     [Fact]
@@ -55,9 +55,9 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException("429"), TimeSpan.FromDays(3650));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException("429"), TimeSpan.FromDays(3650));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(10));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(10));
     }
 
     [Fact]
@@ -66,9 +66,9 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.MaxRecoveryTimeout = TimeSpan.FromHours(1));
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException("429"), TimeSpan.MaxValue);
+        breaker.AcquirePermit().RecordFailure(new TestFailureException("429"), TimeSpan.MaxValue);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromHours(1));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromHours(1));
     }
 
     [Fact]
@@ -77,9 +77,9 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
 
-        RuleKit.ExecuteFailing(breaker, new RetryAfterHintException(TimeSpan.FromSeconds(40)));
+        TestBreakers.ExecuteFailing(breaker, new RetryAfterHintException(TimeSpan.FromSeconds(40)));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
     }
 
     [Fact]
@@ -88,9 +88,9 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
 
-        await RuleKit.ExecuteFailingAsync(breaker, new RetryAfterHintException(TimeSpan.FromSeconds(40)));
+        await TestBreakers.ExecuteFailingAsync(breaker, new RetryAfterHintException(TimeSpan.FromSeconds(40)));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
     }
 
     [Fact]
@@ -99,9 +99,9 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
 
-        RuleKit.ExecuteFailing(breaker, new RetryAfterHintException(retryAfter: null));
+        TestBreakers.ExecuteFailing(breaker, new RetryAfterHintException(retryAfter: null));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(5));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -114,12 +114,12 @@ public class RetryAfterTests
             seen.Add(ex);
             return ex.Message == "429" ? TimeSpan.FromSeconds(40) : null;
         });
-        var failure = new UpstreamException("429");
+        var failure = new TestFailureException("429");
 
-        RuleKit.ExecuteFailing(breaker, failure);
+        TestBreakers.ExecuteFailing(breaker, failure);
 
         Assert.Same(failure, Assert.Single(seen));
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
     }
 
     [Fact]
@@ -128,20 +128,20 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.RetryAfterExtractor = ex => ex.Message == "429" ? TimeSpan.FromSeconds(40) : null);
 
-        await RuleKit.ExecuteFailingAsync(breaker, new UpstreamException("500"));
+        await TestBreakers.ExecuteFailingAsync(breaker, new TestFailureException("500"));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(5));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(5));
     }
 
     [Fact]
     public async Task ExecuteAsync_RetryAfterExtractor_HintApplies()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = Create(time, o => o.RetryAfterExtractor = ex => ex is UpstreamException ? TimeSpan.FromSeconds(25) : null);
+        CircuitBreaker breaker = Create(time, o => o.RetryAfterExtractor = ex => ex is TestFailureException ? TimeSpan.FromSeconds(25) : null);
 
-        await RuleKit.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(25));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(25));
     }
 
     [Fact]
@@ -150,9 +150,9 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.RecoveryTimeout = TimeSpan.FromSeconds(30));
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException(), TimeSpan.FromSeconds(3));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(3));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -161,9 +161,9 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException(), TimeSpan.FromSeconds(-30));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(-30));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(5));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -172,10 +172,10 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.FailureThreshold = 3);
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException("429"), TimeSpan.FromSeconds(40));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException("429"), TimeSpan.FromSeconds(40));
         Assert.Equal(CircuitState.Closed, breaker.State);
         time.Advance(TimeSpan.FromSeconds(10));
-        RuleKit.Fail(breaker, 2); // trips; the server asked for 40 s, 10 of which have passed
+        TestBreakers.Fail(breaker, 2); // trips; the server asked for 40 s, 10 of which have passed
 
         Assert.Equal(TimeSpan.FromSeconds(30), breaker.GetSummary().RetryAfter);
         time.Advance(TimeSpan.FromSeconds(29.9));
@@ -196,12 +196,12 @@ public class RetryAfterTests
             o.FailureRatio = 0.5;
         });
 
-        RuleKit.ExecuteFailing(breaker, new RetryAfterHintException(TimeSpan.FromSeconds(60)));
-        RuleKit.Succeed(breaker, 2);
+        TestBreakers.ExecuteFailing(breaker, new RetryAfterHintException(TimeSpan.FromSeconds(60)));
+        TestBreakers.Succeed(breaker, 2);
         Assert.Equal(CircuitState.Closed, breaker.State);
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(60));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(60));
     }
 
     [Fact]
@@ -210,11 +210,11 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.FailureThreshold = 3);
 
-        breaker.AcquirePermit().RecordFailure(new UpstreamException(), TimeSpan.FromSeconds(50));
-        breaker.AcquirePermit().RecordFailure(new UpstreamException(), TimeSpan.FromSeconds(20));
-        RuleKit.Fail(breaker);
+        breaker.AcquirePermit().RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(50));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(20));
+        TestBreakers.Fail(breaker);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(50));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(50));
     }
 
     [Fact]
@@ -223,13 +223,13 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
         CircuitPermit slow = breaker.AcquirePermit(); // started while closed
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(1));
 
-        slow.RecordFailure(new UpstreamException("429"), TimeSpan.FromSeconds(40));
+        slow.RecordFailure(new TestFailureException("429"), TimeSpan.FromSeconds(40));
 
-        Assert.Equal(TimeSpan.FromSeconds(40), RuleKit.Rejection(breaker).RetryAfter);
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
+        Assert.Equal(TimeSpan.FromSeconds(40), TestBreakers.Rejection(breaker).RetryAfter);
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
     }
 
     [Fact]
@@ -239,13 +239,13 @@ public class RetryAfterTests
         CircuitBreaker breaker = Create(time);
         var upstream = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<int> inFlight = breaker.ExecuteAsync(ct => upstream.Task, TestContext.Current.CancellationToken);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(CircuitState.Open, breaker.State);
 
         upstream.SetException(new RetryAfterHintException(TimeSpan.FromSeconds(40)));
         await Assert.ThrowsAsync<RetryAfterHintException>(() => inFlight);
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
     }
 
     [Fact]
@@ -254,11 +254,11 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.RecoveryTimeout = TimeSpan.FromSeconds(30));
         CircuitPermit slow = breaker.AcquirePermit();
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
-        slow.RecordFailure(new UpstreamException("429"), TimeSpan.FromSeconds(1));
+        slow.RecordFailure(new TestFailureException("429"), TimeSpan.FromSeconds(1));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -267,12 +267,12 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.FailureThreshold = 2);
         CircuitPermit late = breaker.AcquirePermit();
-        breaker.AcquirePermit().RecordFailure(new UpstreamException(), TimeSpan.FromSeconds(60));
-        breaker.AcquirePermit().RecordFailure(new UpstreamException(), TimeSpan.FromSeconds(45)); // trips: open 60 s
+        breaker.AcquirePermit().RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(60));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(45)); // trips: open 60 s
 
-        late.RecordFailure(new UpstreamException(), TimeSpan.FromSeconds(10));
+        late.RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(10));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(60));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(60));
     }
 
     [Fact]
@@ -281,11 +281,11 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.MaxRecoveryTimeout = TimeSpan.FromMinutes(2));
         CircuitPermit slow = breaker.AcquirePermit();
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
 
-        slow.RecordFailure(new UpstreamException("429"), TimeSpan.FromDays(3650));
+        slow.RecordFailure(new TestFailureException("429"), TimeSpan.FromDays(3650));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(2));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromMinutes(2));
     }
 
     [Fact]
@@ -293,14 +293,14 @@ public class RetryAfterTests
     {
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(5));
         CircuitPermit probe = breaker.AcquirePermit();
         Assert.True(probe.IsProbe);
 
-        probe.RecordFailure(new UpstreamException("429"), TimeSpan.FromSeconds(40));
+        probe.RecordFailure(new TestFailureException("429"), TimeSpan.FromSeconds(40));
 
-        RuleKit.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
+        TestBreakers.AssertOpenFor(breaker, time, TimeSpan.FromSeconds(40));
     }
 
     [Fact]
@@ -308,7 +308,7 @@ public class RetryAfterTests
     {
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time);
-        breaker.AcquirePermit().RecordFailure(new UpstreamException("429"), TimeSpan.FromSeconds(40));
+        breaker.AcquirePermit().RecordFailure(new TestFailureException("429"), TimeSpan.FromSeconds(40));
         time.Advance(TimeSpan.FromSeconds(15));
 
         bool granted = breaker.TryAcquirePermit(out _, out TimeSpan retryAfter);
@@ -325,7 +325,7 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.RetryAfterExtractor = _ => throw new InvalidOperationException("extractor bug"));
 
-        Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw new UpstreamException()));
+        Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw new TestFailureException()));
 
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(1, breaker.GetSummary().Failed);
@@ -337,11 +337,11 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         bool extractorBroken = false;
         CircuitBreaker breaker = Create(time, o => o.RetryAfterExtractor = _ => extractorBroken ? throw new InvalidOperationException("extractor bug") : null);
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(5));
         extractorBroken = true;
 
-        Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw new UpstreamException())); // the probe fails
+        Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw new TestFailureException())); // the probe fails
 
         // The failed probe reopens the circuit; a lost report would leave it half-open with its only slot taken.
         Assert.Equal(CircuitState.Open, breaker.State);

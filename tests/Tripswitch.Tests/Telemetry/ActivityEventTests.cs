@@ -17,7 +17,7 @@ public sealed class ActivityEventTests : IDisposable
 
     public ActivityEventTests()
     {
-        string sourceName = RuleKit.UniqueName("Tripswitch.Tests.Activity");
+        string sourceName = TestBreakers.UniqueName("Tripswitch.Tests.Activity");
         _source = new ActivitySource(sourceName);
         _listener = new ActivityListener
         {
@@ -37,14 +37,14 @@ public sealed class ActivityEventTests : IDisposable
     public void Execute_TripThenRejectUnderAnActivity_AddsTransitionAndRejectionEvents()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(10);
         });
         using Activity activity = StartActivity();
 
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         time.Advance(TimeSpan.FromSeconds(2));
         Assert.Throws<CircuitOpenException>(() => breaker.Execute(() => { }));
 
@@ -65,11 +65,11 @@ public sealed class ActivityEventTests : IDisposable
     public async Task ExecuteAsync_TripThenRejectUnderAnActivity_AddsEventsToTheFlowingActivity()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.FailureThreshold = 2);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.FailureThreshold = 2);
         using Activity activity = StartActivity();
 
-        await RuleKit.ExecuteFailingAsync(breaker);
-        await RuleKit.ExecuteFailingAsync(breaker); // trips on a pool thread after the await
+        await TestBreakers.ExecuteFailingAsync(breaker);
+        await TestBreakers.ExecuteFailingAsync(breaker); // trips on a pool thread after the await
         await Assert.ThrowsAsync<CircuitOpenException>(async () => await breaker.ExecuteAsync(ct => ValueTask.FromResult(1), TestContext.Current.CancellationToken));
 
         Assert.Equal(
@@ -82,18 +82,18 @@ public sealed class ActivityEventTests : IDisposable
     public void AcquirePermit_HalfOpenWithProbeInFlight_RejectionEventSaysHalfOpen()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(5);
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(5));
         CircuitPermit probe = breaker.AcquirePermit();
         using Activity activity = StartActivity();
 
-        Assert.Equal(CircuitState.HalfOpen, RuleKit.Rejection(breaker).State);
-        probe.RecordFailure(new UpstreamException());
+        Assert.Equal(CircuitState.HalfOpen, TestBreakers.Rejection(breaker).State);
+        probe.RecordFailure(new TestFailureException());
 
         ActivityEvent rejected = Assert.Single(activity.Events, e => e.Name == "tripswitch.call.rejected");
         Assert.Equal("half_open", Tags(rejected)[StateTag]);
@@ -107,14 +107,14 @@ public sealed class ActivityEventTests : IDisposable
     public void Execute_MetricsOnlyMode_TransitionEventButNoRejectionEvent()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.MetricsOnly;
             o.FailureThreshold = 1;
         });
         using Activity activity = StartActivity();
 
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         breaker.Execute(() => { }); // would have been rejected; it runs
 
         Assert.Equal(["tripswitch.circuit.transition"], activity.Events.Select(e => e.Name));
@@ -124,11 +124,11 @@ public sealed class ActivityEventTests : IDisposable
     public void Isolate_UnderAnActivity_AddsTransitionEventAndIsolatedRejection()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time);
         using Activity activity = StartActivity();
 
         breaker.Isolate();
-        Assert.Equal(CircuitState.Isolated, RuleKit.Rejection(breaker).State);
+        Assert.Equal(CircuitState.Isolated, TestBreakers.Rejection(breaker).State);
 
         ActivityEvent transition = Assert.Single(activity.Events, e => e.Name == "tripswitch.circuit.transition");
         Assert.Equal("isolated", Tags(transition)[StateTag]);
@@ -140,11 +140,11 @@ public sealed class ActivityEventTests : IDisposable
     public void Execute_ClosedCallsUnderAnActivity_AddNoEvents()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.FailureThreshold = 3);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.FailureThreshold = 3);
         using Activity activity = StartActivity();
 
         breaker.Execute(() => { });
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
 
         Assert.Empty(activity.Events);
         Assert.Equal(1, breaker.GetSummary().Failed);

@@ -20,7 +20,7 @@ public class MeterTests
     [Fact]
     public void Meter_Instruments_PublishedWithDocumentedNamesTypesAndUnits()
     {
-        CircuitBreaker breaker = RuleKit.Create(new FakeTimeProvider()); // the telemetry exists once a breaker does
+        CircuitBreaker breaker = TestBreakers.CreateUnique(new FakeTimeProvider()); // the telemetry exists once a breaker does
         var found = new ConcurrentDictionary<string, Instrument>();
         using var listener = new MeterListener
         {
@@ -47,16 +47,16 @@ public class MeterTests
     public void CallsCounter_EveryOutcome_ObservedFromTheBreakersExactCounters()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 2;
             o.ShouldHandle = ex => ex is not ArgumentException;
         });
         using var collector = new MetricCollector<long>(null, MeterName, "tripswitch.calls");
-        RuleKit.Succeed(breaker, 3);
+        TestBreakers.Succeed(breaker, 3);
         Assert.Throws<ArgumentException>(() => breaker.Execute(() => throw new ArgumentException("ignored")));
-        RuleKit.ExecuteFailing(breaker);
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         for (int i = 0; i < 4; i++)
         {
             Assert.Throws<CircuitOpenException>(() => breaker.Execute(() => 0));
@@ -78,18 +78,18 @@ public class MeterTests
     public async Task CallsCounter_AsyncCallsFromManyThreads_CountsExactly()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.FailureThreshold = 1_000_000);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.FailureThreshold = 1_000_000);
         using var collector = new MetricCollector<long>(null, MeterName, "tripswitch.calls");
 
         await Parallel.ForAsync(0, 2000, TestContext.Current.CancellationToken, async (i, ct) =>
         {
             if (i % 4 == 0)
             {
-                await Assert.ThrowsAsync<UpstreamException>(async () => await breaker.ExecuteAsync(
+                await Assert.ThrowsAsync<TestFailureException>(async () => await breaker.ExecuteAsync(
                     async c =>
                     {
                         await Task.Yield();
-                        throw new UpstreamException();
+                        throw new TestFailureException();
                     },
                     ct));
             }
@@ -110,13 +110,13 @@ public class MeterTests
     public void CallsCounter_MetricsOnlyMode_ReportsShadowRejected()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.MetricsOnly;
             o.FailureThreshold = 1;
         });
         using var collector = new MetricCollector<long>(null, MeterName, "tripswitch.calls");
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
         breaker.Execute(() => { });
         breaker.Execute(() => { });
 
@@ -133,10 +133,10 @@ public class MeterTests
     public void CallsCounter_DisabledMode_ReportsNothing()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.Mode = CircuitBreakerMode.Disabled);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.Mode = CircuitBreakerMode.Disabled);
         using var collector = new MetricCollector<long>(null, MeterName, "tripswitch.calls");
-        RuleKit.Succeed(breaker, 2);
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.Succeed(breaker, 2);
+        TestBreakers.ExecuteFailing(breaker);
 
         collector.RecordObservableInstruments();
 
@@ -148,7 +148,7 @@ public class MeterTests
     public void TransitionsCounter_TripAndRecovery_RecordsEachTransitionWithTags()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SuccessThreshold = 1;
@@ -156,9 +156,9 @@ public class MeterTests
         });
         using var collector = new MetricCollector<long>(null, MeterName, "tripswitch.circuit.transitions");
 
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(5));
-        RuleKit.Succeed(breaker);
+        TestBreakers.Succeed(breaker);
         breaker.Isolate();
 
         CollectedMeasurement<long>[] mine = Mine(collector.GetMeasurementSnapshot(), breaker.Name);
@@ -173,14 +173,14 @@ public class MeterTests
     public void TransitionsCounter_MetricsOnlyMode_TaggedWithTheMode()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.Mode = CircuitBreakerMode.MetricsOnly;
             o.FailureThreshold = 1;
         });
         using var collector = new MetricCollector<long>(null, MeterName, "tripswitch.circuit.transitions");
 
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
 
         CollectedMeasurement<long> transition = Assert.Single(Mine(collector.GetMeasurementSnapshot(), breaker.Name));
         Assert.Equal("metrics_only", transition.Tags["tripswitch.circuit.mode"]);
@@ -192,13 +192,13 @@ public class MeterTests
     public void TransitionsCounter_ProbeTimeout_RecordsHalfOpenToOpen()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(5);
             o.HalfOpenProbeTimeout = TimeSpan.FromSeconds(10);
         });
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         time.Advance(TimeSpan.FromSeconds(5));
         _ = breaker.AcquirePermit();
         using var collector = new MetricCollector<long>(null, MeterName, "tripswitch.circuit.transitions");
@@ -215,7 +215,7 @@ public class MeterTests
     public void StateGauge_EachState_OneForTheCurrentStateZeroForOthers()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.RecoveryTimeout = TimeSpan.FromSeconds(5);
@@ -223,7 +223,7 @@ public class MeterTests
         using var collector = new MetricCollector<int>(null, MeterName, "tripswitch.circuit.state");
 
         Assert.Equal(Gauge("closed"), ReadGauge(collector, breaker.Name));
-        RuleKit.Fail(breaker);
+        TestBreakers.Fail(breaker);
         Assert.Equal(Gauge("open"), ReadGauge(collector, breaker.Name));
         time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(Gauge("half_open"), ReadGauge(collector, breaker.Name)); // observing performs the due transition
@@ -240,14 +240,14 @@ public class MeterTests
     public void DurationHistogram_WithSlowCallThreshold_RecordsEveryCallInSeconds()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.SlowCallThreshold = TimeSpan.FromSeconds(10));
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.SlowCallThreshold = TimeSpan.FromSeconds(10));
         using var collector = new MetricCollector<double>(null, MeterName, "tripswitch.call.duration");
 
         breaker.Execute(() => time.Advance(TimeSpan.FromSeconds(0.25)));
-        Assert.Throws<UpstreamException>(() => breaker.Execute(() =>
+        Assert.Throws<TestFailureException>(() => breaker.Execute(() =>
         {
             time.Advance(TimeSpan.FromSeconds(0.5));
-            throw new UpstreamException();
+            throw new TestFailureException();
         }));
         breaker.Execute(() => time.Advance(TimeSpan.FromSeconds(2)));
 
@@ -260,7 +260,7 @@ public class MeterTests
     public async Task DurationHistogram_AsyncCallsWithSlowCallThreshold_RecordsEveryCall()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o => o.SlowCallThreshold = TimeSpan.FromSeconds(10));
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o => o.SlowCallThreshold = TimeSpan.FromSeconds(10));
         using var collector = new MetricCollector<double>(null, MeterName, "tripswitch.call.duration");
 
         for (int i = 1; i <= 3; i++)
@@ -282,7 +282,7 @@ public class MeterTests
     public void DurationHistogram_WithoutSlowCallThreshold_SamplesOneCallInSixteenPerThread()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time);
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time);
         using var collector = new MetricCollector<double>(null, MeterName, "tripswitch.call.duration");
 
         for (int i = 0; i < 32; i++)
@@ -303,13 +303,13 @@ public class MeterTests
     public void DurationHistogram_RejectedCalls_AreNotTimed()
     {
         var time = new FakeTimeProvider();
-        CircuitBreaker breaker = RuleKit.Create(time, o =>
+        CircuitBreaker breaker = TestBreakers.CreateUnique(time, o =>
         {
             o.FailureThreshold = 1;
             o.SlowCallThreshold = TimeSpan.FromSeconds(10);
         });
         using var collector = new MetricCollector<double>(null, MeterName, "tripswitch.call.duration");
-        RuleKit.ExecuteFailing(breaker);
+        TestBreakers.ExecuteFailing(breaker);
 
         for (int i = 0; i < 3; i++)
         {

@@ -3,7 +3,7 @@ using Tripswitch.FakeLlm;
 using Tripswitch.Samples.OpenAI;
 using Xunit;
 
-namespace Tripswitch.OpenAI.Tests;
+namespace Tripswitch.Samples.Tests.OpenAI;
 
 /// <summary>The sample's walkthrough, run as the sample runs it but on fake time (its waits advance the clock).</summary>
 public sealed class SeedWalkthroughTests

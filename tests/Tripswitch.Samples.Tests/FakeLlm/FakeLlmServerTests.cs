@@ -10,7 +10,7 @@ using Tripswitch.FakeLlm;
 using Tripswitch.Http;
 using Xunit;
 
-namespace Tripswitch.OpenAI.Tests;
+namespace Tripswitch.Samples.Tests.FakeLlm;
 
 /// <summary>FakeLlm speaks the OpenAI API well enough for the official OpenAI .NET client (2.15.0) to parse every answer.</summary>
 public sealed class FakeLlmServerTests

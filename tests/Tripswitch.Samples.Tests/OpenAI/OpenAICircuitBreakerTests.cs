@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Time.Testing;
 using OpenAI;
@@ -10,7 +9,7 @@ using Tripswitch.Http;
 using Tripswitch.Samples.OpenAI;
 using Xunit;
 
-namespace Tripswitch.OpenAI.Tests;
+namespace Tripswitch.Samples.Tests.OpenAI;
 
 /// <summary>
 /// The seed's OpenAI example for real: the official OpenAI client through a <see cref="CircuitBreakerHandler"/> against
@@ -241,9 +240,9 @@ public sealed class OpenAICircuitBreakerTests : IAsyncLifetime
     [Fact]
     public async Task TransportError_IsAFailure_AndSurfacesAsClientResultExceptionWithoutStatus()
     {
-        using var bound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        bound.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // bound, not listening: connections are refused
-        using var chat = new ProtectedChat(new Uri($"http://127.0.0.1:{((IPEndPoint)bound.LocalEndPoint!).Port}/v1"), Model, _registry);
+        (Socket bound, Uri address) = Loopback.RefusingPort(); // bound, not listening: connections are refused
+        using Socket refusing = bound;
+        using var chat = new ProtectedChat(new Uri(address, "v1"), Model, _registry);
 
         ClientResultException refused = await Assert.ThrowsAsync<ClientResultException>(
             () => chat.Client.CompleteChatAsync([new UserChatMessage("Hi")], cancellationToken: Token));
