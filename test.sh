@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the integration tests use: "command:package". redis-cli (redis-tools) builds the Redis Cluster;
-# openssl makes the certificate of the TLS redis-server; chromium drives the dashboard's browser tests.
-prerequisites=("redis-server:redis-server" "redis-cli:redis-tools" "openssl:openssl" "chromium:chromium")
+# openssl makes the certificate of the TLS redis-server; chromium drives the dashboard's browser tests;
+# npm installs the gateway's Node client tests.
+prerequisites=("redis-server:redis-server" "redis-cli:redis-tools" "openssl:openssl" "chromium:chromium" "npm:npm")
 
 missing=()
 for item in "${prerequisites[@]}"; do
@@ -25,6 +26,11 @@ fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET 10 SDK is required (dotnet on PATH)." >&2
   exit 1
+fi
+
+# The gateway's Node client tests use the official openai package exactly as locked.
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/Tripswitch.Gateway.Tests/node && npm ci --no-audit --no-fund --loglevel=error) || echo "test.sh: npm ci failed; the Node client tests will be skipped." >&2
 fi
 
 log=$(mktemp)

@@ -8,9 +8,15 @@ using Tripswitch.Benchmarks;
 // Every row once (BenchmarkDotNet's dry job, checks nothing throws):  ... -- --filter '*' --job Dry
 // Fastest check, in-process, no BenchmarkDotNet build (seconds):       ... -- --smoke [name filter]
 // Two-thread scaling cross-check outside BenchmarkDotNet (best of 180 batches):  ... -- --scaling
+// Heap bytes per circuit, 20,000-circuit registry, vs Polly's registry (fresh process per row): ... -- --memory
 if (args.Length > 0 && args[0] == "--scaling")
 {
     return ScalingProbe.Run();
+}
+
+if (args.Length > 0 && args[0].StartsWith("--memory", StringComparison.Ordinal))
+{
+    return MemoryProbe.Run(args);
 }
 
 if (args.Length > 0 && args[0] == "--smoke")

@@ -66,10 +66,16 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
             permit.RecordSuccess();
             return response;
         }
-        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && FallsBackOnFailure(breaker))
+        catch (Exception ex)
         {
-            return await _fallback.GetResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false);
+            // Not an exception filter: a throwing ShouldHandle must surface (exceptions in filters are swallowed).
+            if (permit.RecordOutcome(ex, cancellationToken) != CallOutcome.Failure || !FallsBackOnFailure(breaker))
+            {
+                throw;
+            }
         }
+
+        return await _fallback.GetResponseAsync(messages, FallbackOptions(options), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -102,8 +108,13 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
         {
             updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         }
-        catch (Exception ex) when (permit.RecordException(ex, cancellationToken) && FallsBackOnFailure(breaker))
+        catch (Exception ex)
         {
+            if (permit.RecordOutcome(ex, cancellationToken) != CallOutcome.Failure || !FallsBackOnFailure(breaker))
+            {
+                throw;
+            }
+
             fallBack = true;
         }
 
@@ -135,7 +146,7 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
                         }
                         else
                         {
-                            handled = permit.RecordException(ex, cancellationToken);
+                            handled = permit.RecordOutcome(ex, cancellationToken) == CallOutcome.Failure;
                         }
 
                         // Before the first update the caller has seen nothing, so the fallback can still answer whole;

@@ -116,7 +116,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             var timedOut = new TimeoutException(
                 string.Create(CultureInfo.InvariantCulture, $"No response within the circuit breaker handler's Timeout of {_timeout!.Value.TotalSeconds:0.###}s."),
                 ex);
-            permit.RecordException(timedOut, callerToken);
+            permit.RecordOutcome(timedOut, callerToken);
             return new TaskCanceledException(
                 string.Create(CultureInfo.InvariantCulture, $"The request was canceled due to the circuit breaker handler's Timeout of {_timeout.Value.TotalSeconds:0.###} seconds elapsing."),
                 timedOut,
@@ -132,7 +132,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             return null;
         }
 
-        permit.RecordException(ex, callerToken);
+        permit.RecordOutcome(ex, callerToken);
         return null;
     }
 

@@ -137,7 +137,7 @@ public sealed class CircuitBreaker
         }
         catch (Exception ex)
         {
-            permit.RecordException(ex);
+            permit.RecordOutcome(ex);
             throw;
         }
 
@@ -158,7 +158,7 @@ public sealed class CircuitBreaker
         }
         catch (Exception ex)
         {
-            permit.RecordException(ex);
+            permit.RecordOutcome(ex);
             throw;
         }
 
@@ -190,7 +190,7 @@ public sealed class CircuitBreaker
         catch (Exception ex)
         {
             // Not an exception filter: a throwing ShouldHandle must surface, and exceptions in filters are swallowed.
-            if (!permit.RecordException(ex) || !_machine.Options.FallbackOnFailure)
+            if (permit.RecordOutcome(ex) != CallOutcome.Failure || !_machine.Options.FallbackOnFailure)
             {
                 throw;
             }
@@ -225,7 +225,7 @@ public sealed class CircuitBreaker
         }
         catch (Exception ex)
         {
-            permit.RecordException(ex, cancellationToken);
+            permit.RecordOutcome(ex, cancellationToken);
             return ValueTask.FromException<T>(ex);
         }
 
@@ -247,7 +247,7 @@ public sealed class CircuitBreaker
             }
             catch (Exception ex)
             {
-                permit.RecordException(ex, cancellationToken);
+                permit.RecordOutcome(ex, cancellationToken);
                 throw;
             }
 
@@ -278,7 +278,7 @@ public sealed class CircuitBreaker
         }
         catch (Exception ex)
         {
-            permit.RecordException(ex, cancellationToken);
+            permit.RecordOutcome(ex, cancellationToken);
             return ValueTask.FromException(ex);
         }
 
@@ -299,7 +299,7 @@ public sealed class CircuitBreaker
             }
             catch (Exception ex)
             {
-                permit.RecordException(ex, cancellationToken);
+                permit.RecordOutcome(ex, cancellationToken);
                 throw;
             }
 
@@ -361,7 +361,7 @@ public sealed class CircuitBreaker
         catch (Exception ex)
         {
             // Not an exception filter: a throwing ShouldHandle must surface, and exceptions in filters are swallowed.
-            if (!permit.RecordException(ex, cancellationToken) || !_machine.Options.FallbackOnFailure)
+            if (permit.RecordOutcome(ex, cancellationToken) != CallOutcome.Failure || !_machine.Options.FallbackOnFailure)
             {
                 throw;
             }

@@ -106,6 +106,14 @@ public sealed partial class CircuitBreakerOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
+    /// Where the circuit's <c>Tripswitch</c> <see cref="System.Diagnostics.Metrics.Meter"/> comes from. With dependency
+    /// injection, <c>AddTripswitch</c> sets it to the container's <see cref="System.Diagnostics.Metrics.IMeterFactory"/>,
+    /// so the meter belongs to the container (and is disposed with it). Read once, when the circuit is created.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: the circuit reports to the process-wide meter named <c>Tripswitch</c>.</value>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>
     /// Decides which exceptions count as failures. An exception for which it returns <see langword="false"/> passes
     /// through to the caller and counts as neither success nor failure.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Tripswitch.Sharing;
 
 namespace Tripswitch;
@@ -9,6 +10,10 @@ namespace Tripswitch;
 /// </summary>
 /// <remarks>
 /// <para>Thread-safe: callers racing on a new key get the same instance.</para>
+/// <para>
+/// It has every <c>Execute</c> overload the breaker has, with the key first, each exactly <c>Get(key).Execute…(…)</c>
+/// (a test holds the two lists equal). For the two-step primitive, use <c>Get(key).TryAcquirePermit(…)</c>.
+/// </para>
 /// <para>
 /// Past <see cref="CircuitBreakerRegistryOptions.Capacity"/>, idle closed breakers are evicted least recently used
 /// first, so a stream of distinct keys cannot grow memory past the bound. Open, half-open and isolated breakers and
@@ -100,6 +105,19 @@ public sealed class CircuitBreakerRegistry
         return status;
     }
 
+    /// <summary>A summary of every breaker the registry holds, by key (see <see cref="CircuitBreaker.GetSummary"/>).</summary>
+    /// <returns>A snapshot; reading it moves open breakers whose open period is over to half-open.</returns>
+    public IReadOnlyDictionary<string, CircuitSummary> GetSummaries()
+    {
+        var summaries = new Dictionary<string, CircuitSummary>(StringComparer.Ordinal);
+        foreach (KeyValuePair<string, Entry> pair in _entries)
+        {
+            summaries[pair.Key] = pair.Value.Breaker.GetSummary();
+        }
+
+        return summaries;
+    }
+
     /// <summary>Runs <paramref name="action"/> through the breaker of <paramref name="key"/>.</summary>
     /// <typeparam name="T">The result type.</typeparam>
     /// <param name="key">The circuit key.</param>
@@ -129,6 +147,7 @@ public sealed class CircuitBreakerRegistry
     /// <param name="cancellationToken">The caller's token.</param>
     /// <returns>What <paramref name="action"/> returned.</returns>
     /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    [OverloadResolutionPriority(1)]
     public ValueTask<T> ExecuteAsync<T>(string key, Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default)
         => Get(key).ExecuteAsync(action, cancellationToken);
 
@@ -138,7 +157,29 @@ public sealed class CircuitBreakerRegistry
     /// <param name="cancellationToken">The caller's token.</param>
     /// <returns>A task that completes when the call has.</returns>
     /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    [OverloadResolutionPriority(1)]
     public ValueTask ExecuteAsync(string key, Func<CancellationToken, ValueTask> action, CancellationToken cancellationToken = default)
+        => Get(key).ExecuteAsync(action, cancellationToken);
+
+    /// <summary>Runs a <see cref="Task{TResult}"/>-returning call through the breaker of <paramref name="key"/>.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="action">The call to protect.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>What <paramref name="action"/> returned.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Mirrors CircuitBreaker.ExecuteAsync overload for overload (the registry has every Execute overload of the breaker).")]
+    public Task<T> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken = default)
+        => Get(key).ExecuteAsync(action, cancellationToken);
+
+    /// <summary>Runs a <see cref="Task"/>-returning call through the breaker of <paramref name="key"/>.</summary>
+    /// <param name="key">The circuit key.</param>
+    /// <param name="action">The call to protect.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>A task that completes when the call has.</returns>
+    /// <exception cref="CircuitOpenException">The circuit rejected the call.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "Mirrors CircuitBreaker.ExecuteAsync overload for overload (the registry has every Execute overload of the breaker).")]
+    public Task ExecuteAsync(string key, Func<CancellationToken, Task> action, CancellationToken cancellationToken = default)
         => Get(key).ExecuteAsync(action, cancellationToken);
 
     /// <summary>Runs an asynchronous call through the breaker of <paramref name="key"/>, or <paramref name="fallback"/> when it rejects the call.</summary>

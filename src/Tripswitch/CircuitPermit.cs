@@ -6,7 +6,7 @@ namespace Tripswitch;
 /// Permission to make one call through a circuit: the first half of the two-step primitive every
 /// <c>Execute</c> overload is built on. Get one from <see cref="CircuitBreaker.AcquirePermit"/> or
 /// <see cref="CircuitBreaker.TryAcquirePermit(out CircuitPermit, out CircuitRejection)"/>, make the call, then report its outcome exactly once with
-/// <see cref="RecordSuccess"/>, <see cref="RecordFailure"/>, <see cref="RecordIgnored"/> or <see cref="RecordException"/>.
+/// <see cref="RecordOutcome"/> (the classifier), or directly with <see cref="RecordSuccess"/>, <see cref="RecordFailure"/> or <see cref="RecordIgnored"/>.
 /// </summary>
 /// <remarks>
 /// A permit remembers the generation of the state it was granted in: an outcome reported after the circuit moved on
@@ -17,10 +17,11 @@ public readonly struct CircuitPermit
 {
     private readonly CircuitStateMachine? _machine;
 
-    internal CircuitPermit(CircuitStateMachine machine, int generation, long probeId, long startTimestamp, CallCounters.Slot? slot)
+    internal CircuitPermit(CircuitStateMachine machine, int generation, PermitKind kind, long probeId, long startTimestamp, CallCounters.Slot? slot)
     {
         _machine = machine;
         Generation = generation;
+        Kind = kind;
         ProbeId = probeId;
         StartTimestamp = startTimestamp;
         Slot = slot;
@@ -31,14 +32,17 @@ public readonly struct CircuitPermit
 
     internal int Generation { get; }
 
-    /// <summary>A half-open probe's unique id (&gt; 0); 0 for a closed-state call; negative for a disabled or shadow permit.</summary>
+    /// <summary>What the permit was granted as (fits beside <see cref="Generation"/>: the struct stays 40 bytes).</summary>
+    internal PermitKind Kind { get; }
+
+    /// <summary>A half-open probe's unique id (&gt; 0); 0 for every other kind.</summary>
     internal long ProbeId { get; }
 
     /// <summary>When the call started (TimeProvider timestamp), or 0 when it is not timed.</summary>
     internal long StartTimestamp { get; }
 
     /// <summary>Whether this permit is one of the half-open circuit's probe calls.</summary>
-    public bool IsProbe => ProbeId > 0;
+    public bool IsProbe => Kind == PermitKind.Probe;
 
     /// <summary>Reports that the call succeeded.</summary>
     /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
@@ -58,36 +62,47 @@ public readonly struct CircuitPermit
     public void RecordIgnored() => Machine.OnIgnored(this);
 
     /// <summary>
-    /// Reports a call that threw, classified like the <c>Execute</c> overloads do: an <see cref="OperationCanceledException"/>
-    /// while <paramref name="cancellationToken"/> is cancelled (unless the call had already taken longer than
-    /// <see cref="CircuitBreakerOptions.SlowCallThreshold"/>, which makes it a slow failure), or an exception the options'
-    /// <see cref="CircuitBreakerOptions.ShouldHandle"/> rejects, is ignored; anything else is a failure.
+    /// The one outcome classifier: reports the call and says how it counted. No exception: a success. An
+    /// <see cref="OperationCanceledException"/> while <paramref name="cancellationToken"/> is cancelled: the caller's
+    /// cancellation. Any other exception: a failure when <see cref="CircuitBreakerOptions.ShouldHandle"/> accepts it
+    /// (or is not set), otherwise ignored. Every <c>Execute</c> overload, the HTTP handler and the chat client classify
+    /// with it, so a call counts the same way whichever way it was made.
     /// </summary>
-    /// <param name="exception">What the call threw.</param>
-    /// <param name="cancellationToken">The caller's own token.</param>
-    /// <returns><see langword="true"/> when the exception was recorded as a failure; <see langword="false"/> when it was ignored.</returns>
+    /// <remarks>
+    /// A <see cref="CircuitBreakerOptions.ShouldHandle"/> that throws is a bug the user must see: the call is recorded
+    /// as a failure (so a probe slot is never lost) and the predicate's exception is thrown from this method, in every
+    /// package alike. Call it from a <see langword="catch"/> block, never from an exception filter (exceptions thrown
+    /// in filters are swallowed).
+    /// </remarks>
+    /// <param name="exception">What the call threw, or <see langword="null"/> when it returned.</param>
+    /// <param name="cancellationToken">The caller's own token (not a timeout's of your own: a timeout is a failure).</param>
+    /// <returns>How the call was classified and recorded.</returns>
     /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
-    public bool RecordException(Exception exception, CancellationToken cancellationToken = default)
+    public CallOutcome RecordOutcome(Exception? exception, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(exception);
         CircuitStateMachine machine = Machine;
-        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        if (exception is null)
         {
-            // The caller gave up: not a failure, unless the call had already been slower than the slow-call threshold
-            // (callers that time out with their own token must not hide a hung upstream).
-            return machine.OnCallerCancelled(this);
+            machine.OnSuccess(this);
+            return CallOutcome.Success;
         }
 
-        Func<Exception, bool>? shouldHandle = machine.Options.ShouldHandle;
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            // The caller gave up: not a failure, unless the call had already been slower than the slow-call threshold.
+            machine.OnCallerCancelled(this);
+            return CallOutcome.CallerCancelled;
+        }
+
         bool handled;
         try
         {
-            handled = shouldHandle is null || shouldHandle(exception);
+            handled = machine.Options.ShouldHandle is not { } shouldHandle || shouldHandle(exception);
         }
         catch
         {
             // The predicate itself threw: count the call as failed so the permit is never lost, then let the
-            // predicate's exception surface — it is a bug the user must see.
+            // predicate's exception surface.
             machine.OnFailure(this, exception, null);
             throw;
         }
@@ -95,13 +110,23 @@ public readonly struct CircuitPermit
         if (handled)
         {
             machine.OnFailure(this, exception, null);
-        }
-        else
-        {
-            machine.OnIgnored(this);
+            return CallOutcome.Failure;
         }
 
-        return handled;
+        machine.OnIgnored(this);
+        return CallOutcome.Ignored;
+    }
+
+    /// <summary>Reports a call that threw, classified by <see cref="RecordOutcome"/>.</summary>
+    /// <param name="exception">What the call threw.</param>
+    /// <param name="cancellationToken">The caller's own token.</param>
+    /// <returns><see langword="true"/> when it was classified <see cref="CallOutcome.Failure"/>; <see langword="false"/> when ignored or the caller's cancellation.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="exception"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The permit is <see langword="default"/> (it was never granted).</exception>
+    public bool RecordException(Exception exception, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return RecordOutcome(exception, cancellationToken) == CallOutcome.Failure;
     }
 
     /// <summary>Reports success from the thread that acquired the permit, with no await in between (sync paths).</summary>

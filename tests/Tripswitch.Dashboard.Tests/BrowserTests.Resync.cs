@@ -31,9 +31,9 @@ public partial class BrowserTests
     [Fact]
     public async Task Page_MissesADiff_ResyncsFromANewSnapshot()
     {
-        string chromium = Integration.RequireChromium();
-        FakeTimeProvider clock = Circuits.Clock();
-        CircuitBreakerRegistry registry = Circuits.Registry(clock);
+        string chromium = IntegrationRequirement.Chromium();
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
         registry.Succeed("a");
         registry.Succeed("b");
         await using DashboardServer server = await DashboardServer.StartAsync(map: app => app.MapTripswitchDashboard(

@@ -1,3 +1,5 @@
+using Tripswitch.Http;
+
 namespace Docs.Snippets.Wiring;
 
 internal static class HttpConfiguration
@@ -7,7 +9,8 @@ internal static class HttpConfiguration
         #region readme-http-configuration
         // appsettings.json: "Http": { "billing": { "Timeout": "00:00:10", "ReturnServiceUnavailableWhenOpen": true } }
         builder.Services.AddHttpClient("billing", c => c.BaseAddress = new Uri("https://billing.example.test/"))
-            .AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"), o => o.KeySelector = _ => "billing");
+            .AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
+        builder.Services.Configure<CircuitBreakerHandlerOptions>("billing", o => o.KeySelector = _ => "billing"); // delegates: code
         #endregion
     }
 }

@@ -34,9 +34,9 @@ public static class TripswitchChatClientBuilderExtensions
     /// </summary>
     /// <param name="builder">The chat client builder.</param>
     /// <param name="optionsName">The name of the options, for example <c>"openai"</c>.</param>
-    /// <param name="registry">The registry; <see langword="null"/> to resolve it from the pipeline's services.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ChatClientBuilder UseCircuitBreaker(this ChatClientBuilder builder, string optionsName, CircuitBreakerRegistry? registry = null)
+    /// <remarks>The circuits come from the <see cref="CircuitBreakerRegistry"/> registered in the pipeline's services.</remarks>
+    public static ChatClientBuilder UseCircuitBreaker(this ChatClientBuilder builder, string optionsName)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(optionsName);
@@ -49,7 +49,7 @@ public static class TripswitchChatClientBuilderExtensions
             }
 
             CircuitBreakerChatClientOptions options = services.GetRequiredService<IOptionsMonitor<CircuitBreakerChatClientOptions>>().Get(optionsName);
-            return new CircuitBreakerChatClient(inner, registry ?? RegistryFrom(services), options);
+            return new CircuitBreakerChatClient(inner, RegistryFrom(services), options);
         });
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Tripswitch;
 using Tripswitch.Hosting;
 using Tripswitch.Hosting.Configuration;
+using Tripswitch.Hosting.Telemetry;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -25,6 +26,7 @@ public static class TripswitchServiceCollectionExtensions
             services.AddOptionsWithValidateOnStart<TripswitchOptions>();
             services.AddSingleton<IValidateOptions<TripswitchOptions>, TripswitchOptionsValidator>();
             services.AddSingleton<IPostConfigureOptions<TripswitchOptions>, TimeProviderPostConfigure>();
+            services.AddSingleton<IPostConfigureOptions<TripswitchOptions>, MeterFactoryPostConfigure>();
             services.AddSingleton<TripswitchOptionsChangeTokenSource>();
             services.AddSingleton<IOptionsChangeTokenSource<TripswitchOptions>>(static sp => sp.GetRequiredService<TripswitchOptionsChangeTokenSource>());
             services.AddSingleton<TripswitchRegistryHost>();

@@ -9,8 +9,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds Tripswitch circuit breakers to clients built by <see cref="IHttpClientBuilder"/>.</summary>
 /// <remarks>
 /// The handler's options are named options of <see cref="CircuitBreakerHandlerOptions"/>, named after the client
-/// (<see cref="IHttpClientBuilder.Name"/>): set them from code, from a configuration section, or both (code runs after
-/// the section is bound), or with <c>services.Configure&lt;CircuitBreakerHandlerOptions&gt;(clientName, ...)</c>. They are
+/// (<see cref="IHttpClientBuilder.Name"/>): set them from code, from a configuration section, or both (delegates, which
+/// only code can set, with <c>services.Configure&lt;CircuitBreakerHandlerOptions&gt;(clientName, ...)</c>). They are
 /// validated when the host starts, and read once: a configuration reload doesn't change them (the circuits' own options,
 /// from <c>AddTripswitch</c>, do reload).
 /// </remarks>
@@ -38,25 +38,19 @@ public static class TripswitchHttpClientBuilderExtensions
 
     /// <summary>
     /// Sends this client's requests through Tripswitch circuits, with the handler's options bound from
-    /// <paramref name="section"/> (<c>Timeout</c>, <c>ReturnServiceUnavailableWhenOpen</c>), then <paramref name="configure"/>
-    /// for what only code can set (delegates). An unknown key (a typo) or a value out of range fails start-up.
+    /// <paramref name="section"/> (<c>Timeout</c>, <c>ReturnServiceUnavailableWhenOpen</c>). An unknown key (a typo) or
+    /// a value out of range fails start-up.
     /// </summary>
     /// <param name="builder">The client builder.</param>
-    /// <param name="section">The handler's section, for example <c>configuration.GetSection("Tripswitch:Http:openai")</c>.</param>
-    /// <param name="configure">Configures what the section can't (key selector, failure rule); <see langword="null"/> for nothing.</param>
+    /// <param name="section">The handler's section, for example <c>configuration.GetSection("Http:openai")</c>.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static IHttpClientBuilder AddCircuitBreakerHandler(this IHttpClientBuilder builder, IConfigurationSection section, Action<CircuitBreakerHandlerOptions>? configure = null)
+    public static IHttpClientBuilder AddCircuitBreakerHandler(this IHttpClientBuilder builder, IConfigurationSection section)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(section);
-        OptionsBuilder<CircuitBreakerHandlerOptions> options = AddHandler(builder);
         // Bound once, without a change token: the handler's options don't reload (see the class remarks).
-        options.Configure(o => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
+        AddHandler(builder)
+            .Configure(o => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
         return builder;
     }
 

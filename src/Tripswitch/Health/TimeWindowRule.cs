@@ -37,15 +37,15 @@ internal sealed class TimeWindowRule : WindowRule
 
     public override void Record(CallCounters.Slot slot, bool failure, bool slow)
     {
-        CallCounters.Increment(ref slot.WindowTotal);
+        slot.Increment(ref slot.WindowTotal);
         if (failure)
         {
-            CallCounters.Increment(ref slot.WindowFailures);
+            slot.Increment(ref slot.WindowFailures);
         }
 
         if (slow)
         {
-            CallCounters.Increment(ref slot.WindowSlow);
+            slot.Increment(ref slot.WindowSlow);
         }
     }
 

@@ -5,9 +5,11 @@ using Tripswitch.Controller;
 namespace Tripswitch;
 
 /// <summary>
-/// Telemetry of every circuit in the process: a <see cref="Meter"/> named <c>Tripswitch</c> and events on
-/// <see cref="Activity.Current"/>. None of it costs the closed hot path anything: call counts are observed from the
-/// circuits' own exact counters when a listener collects, and durations are sampled.
+/// Telemetry of every circuit in the process: names, and what the state machine calls to report. Measurements go to
+/// the circuit's <see cref="TripswitchInstruments"/> (the meter named <c>Tripswitch</c>, process-wide or from the
+/// circuit's <see cref="CircuitBreakerOptions.MeterFactory"/>); events go to <see cref="Activity.Current"/>. None of it
+/// costs the closed hot path anything: call counts are observed from the circuits' own exact counters when a listener
+/// collects, and durations are sampled.
 /// </summary>
 internal static class TripswitchTelemetry
 {
@@ -25,125 +27,53 @@ internal static class TripswitchTelemetry
     public const string OutcomeRejected = "rejected";
     public const string OutcomeShadowRejected = "shadow_rejected";
 
-    private static readonly Meter s_meter = new(MeterName, typeof(TripswitchTelemetry).Assembly.GetName().Version?.ToString());
+    /// <summary>The OpenTelemetry attribute naming why a call failed (on <c>tripswitch.call.duration</c>, failures only).</summary>
+    public const string ErrorTypeTag = "error.type";
 
-    /// <summary>The one <c>Tripswitch</c> meter; the integration packages add their instruments to it.</summary>
-    internal static Meter Meter => s_meter;
-    private static readonly Lock s_lock = new();
-    private static readonly List<WeakReference<CircuitStateMachine>> s_circuits = [];
+    /// <summary><see cref="ErrorTypeTag"/> of a call that succeeded but took longer than the slow-call threshold, which counts as a failure.</summary>
+    public const string ErrorTypeSlowCall = "tripswitch.slow_call";
 
-    private static readonly Counter<long> s_transitions = s_meter.CreateCounter<long>(
-        "tripswitch.circuit.transitions",
-        unit: "{transition}",
-        description: "State changes of circuits. In MetricsOnly mode these are the transitions that would have happened.");
+    /// <summary><see cref="ErrorTypeTag"/> of a failure reported without an exception (OpenTelemetry's fallback value).</summary>
+    public const string ErrorTypeOther = "_OTHER";
 
-    /// <summary>Durations of calls that ran; with no slow-call threshold, one call in 16 per thread is timed.</summary>
-    public static readonly Histogram<double> CallDuration = s_meter.CreateHistogram<double>(
-        "tripswitch.call.duration",
-        unit: "s",
-        description: "Duration of calls through circuits (sampled: one call in 16 per thread unless a slow-call threshold is set, then every call).");
+    /// <summary>The process-wide <c>Tripswitch</c> meter; the integration packages add their instruments to it.</summary>
+    internal static Meter Meter => TripswitchInstruments.Default.Meter;
 
-    static TripswitchTelemetry()
+    public static void Register(CircuitStateMachine machine) => machine.Telemetry.Register(machine);
+
+    public static void Unregister(CircuitStateMachine machine) => machine.Telemetry.Unregister(machine);
+
+    /// <summary>Records a timed call's duration; <paramref name="errorType"/> is the <c>error.type</c> of a failure, null otherwise.</summary>
+    public static void RecordDuration(CircuitStateMachine machine, long elapsedTimestampTicks, long frequency, string outcome, string? errorType = null)
     {
-        s_meter.CreateObservableCounter(
-            "tripswitch.calls",
-            ObserveCalls,
-            unit: "{call}",
-            description: "Calls through circuits by outcome: success, failure, ignored, rejected, and shadow_rejected (would have been rejected in MetricsOnly mode).");
-        s_meter.CreateObservableGauge(
-            "tripswitch.circuit.state",
-            ObserveStates,
-            unit: "{state}",
-            description: "1 for the state each circuit is in, 0 for the others.");
-    }
-
-    public static void Register(CircuitStateMachine machine)
-    {
-        lock (s_lock)
+        Histogram<double> duration = machine.Telemetry.CallDuration;
+        if (!duration.Enabled)
         {
-            s_circuits.Add(new WeakReference<CircuitStateMachine>(machine));
+            return;
+        }
+
+        var name = new KeyValuePair<string, object?>(CircuitNameTag, machine.Name);
+        var result = new KeyValuePair<string, object?>(OutcomeTag, outcome);
+        double seconds = (double)elapsedTimestampTicks / frequency;
+        if (errorType is null)
+        {
+            duration.Record(seconds, name, result);
+        }
+        else
+        {
+            duration.Record(seconds, name, result, new KeyValuePair<string, object?>(ErrorTypeTag, errorType));
         }
     }
 
-    public static void Unregister(CircuitStateMachine machine)
-    {
-        lock (s_lock)
-        {
-            s_circuits.RemoveAll(w => !w.TryGetTarget(out CircuitStateMachine? m) || ReferenceEquals(m, machine));
-        }
-    }
-
-    private static List<CircuitStateMachine> LiveCircuits()
-    {
-        var live = new List<CircuitStateMachine>();
-        lock (s_lock)
-        {
-            s_circuits.RemoveAll(w =>
-            {
-                if (w.TryGetTarget(out CircuitStateMachine? machine))
-                {
-                    live.Add(machine);
-                    return false;
-                }
-
-                return true;
-            });
-        }
-
-        return live;
-    }
-
-    private static IEnumerable<Measurement<long>> ObserveCalls()
-    {
-        foreach (CircuitStateMachine machine in LiveCircuits())
-        {
-            if (machine.Options.Mode == CircuitBreakerMode.Disabled)
-            {
-                continue;
-            }
-
-            CounterSnapshot counts = machine.Counts;
-            var name = new KeyValuePair<string, object?>(CircuitNameTag, machine.Name);
-            yield return new(counts.Successful, name, new(OutcomeTag, OutcomeSuccess));
-            yield return new(counts.Failed, name, new(OutcomeTag, OutcomeFailure));
-            yield return new(counts.Ignored, name, new(OutcomeTag, OutcomeIgnored));
-            yield return new(counts.Rejected, name, new(OutcomeTag, OutcomeRejected));
-            if (machine.Options.Mode == CircuitBreakerMode.MetricsOnly)
-            {
-                yield return new(counts.ShadowRejected, name, new(OutcomeTag, OutcomeShadowRejected));
-            }
-        }
-    }
-
-    private static IEnumerable<Measurement<int>> ObserveStates()
-    {
-        foreach (CircuitStateMachine machine in LiveCircuits())
-        {
-            CircuitState current = machine.State;
-            var name = new KeyValuePair<string, object?>(CircuitNameTag, machine.Name);
-            foreach (CircuitState state in Enum.GetValues<CircuitState>())
-            {
-                yield return new(state == current ? 1 : 0, name, new(StateTag, StateName(state)));
-            }
-        }
-    }
-
-    public static void RecordDuration(CircuitStateMachine machine, long elapsedTimestampTicks, long frequency, string outcome)
-    {
-        if (CallDuration.Enabled)
-        {
-            CallDuration.Record(
-                (double)elapsedTimestampTicks / frequency,
-                new KeyValuePair<string, object?>(CircuitNameTag, machine.Name),
-                new KeyValuePair<string, object?>(OutcomeTag, outcome));
-        }
-    }
+    /// <summary>The <c>error.type</c> of a failure: the exception's full type name, or <see cref="ErrorTypeOther"/> without one.</summary>
+    public static string ErrorType(Exception? exception) => exception?.GetType().FullName ?? ErrorTypeOther;
 
     public static void OnTransition(CircuitStateMachine machine, CircuitTransition transition)
     {
-        if (s_transitions.Enabled)
+        Counter<long> transitions = machine.Telemetry.Transitions;
+        if (transitions.Enabled)
         {
-            s_transitions.Add(
+            transitions.Add(
                 1,
                 new KeyValuePair<string, object?>(CircuitNameTag, machine.Name),
                 new KeyValuePair<string, object?>(PreviousStateTag, StateName(transition.From)),

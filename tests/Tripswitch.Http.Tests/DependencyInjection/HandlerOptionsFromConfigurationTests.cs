@@ -25,7 +25,8 @@ public sealed class HandlerOptionsFromConfigurationTests
         HostApplicationBuilder builder = Builder(("Timeout", "00:00:05"), ("ReturnServiceUnavailableWhenOpen", "true"));
         builder.Services.AddSingleton(new CircuitBreakerRegistry(new CircuitBreakerOptions { FailureThreshold = 1 }));
         builder.Services.AddHttpClient("billing", c => c.BaseAddress = server.BaseAddress)
-            .AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"), o => o.KeySelector = _ => "billing-api");
+            .AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
+        builder.Services.Configure<CircuitBreakerHandlerOptions>("billing", o => o.KeySelector = _ => "billing-api");
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
 

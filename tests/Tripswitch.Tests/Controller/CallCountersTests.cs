@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Tripswitch.Controller;
 using Xunit;
 
@@ -5,6 +7,8 @@ namespace Tripswitch.Tests.Controller;
 
 public class CallCountersTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public void Read_NewCounters_AllZero()
     {
@@ -20,15 +24,15 @@ public class CallCountersTests
         var counters = new CallCounters();
         for (int i = 0; i < 10; i++)
         {
-            CallCounters.Increment(ref counters.Current.Started);
+            Add(counters, static s => ref s.Started);
         }
 
-        CallCounters.Increment(ref counters.Current.Successful);
-        CallCounters.Increment(ref counters.Current.Successful);
-        CallCounters.Increment(ref counters.Current.Failed);
-        CallCounters.Increment(ref counters.Current.Ignored);
-        CallCounters.Increment(ref counters.Current.Rejected);
-        CallCounters.Increment(ref counters.Current.Rejected);
+        Add(counters, static s => ref s.Successful);
+        Add(counters, static s => ref s.Successful);
+        Add(counters, static s => ref s.Failed);
+        Add(counters, static s => ref s.Ignored);
+        Add(counters, static s => ref s.Rejected);
+        Add(counters, static s => ref s.Rejected);
 
         CounterSnapshot snapshot = counters.Read();
         Assert.Equal(new CounterSnapshot(10, 2, 1, 1, 2, 0, 0), snapshot);
@@ -36,83 +40,397 @@ public class CallCountersTests
     }
 
     [Fact]
-    public void Current_SameThread_SameSlot_OtherThread_OtherSlot()
+    public void Current_ColdCircuitCalledByManyThreads_OneSharedSlotOnly()
     {
         var counters = new CallCounters();
-        CallCounters.Slot mine = counters.Current;
-        CallCounters.Slot? theirs = null;
-        var thread = new Thread(() => theirs = counters.Current);
-        thread.Start();
-        thread.Join();
+        RunThreads(64, _ => Add(counters, static s => ref s.Started));
 
+        Assert.Equal(1, counters.SlotCount);
+        Assert.Null(counters.Current.Owner);
+        Assert.Equal(64, counters.Read().Started);
+    }
+
+    [Fact]
+    public void Current_HotCircuit_ThisThreadGetsAnOwnedSlotAndKeepsIt()
+    {
+        var counters = new CallCounters();
+        MakeHot(counters);
+
+        CallCounters.Slot mine = counters.Current;
+
+        Assert.Same(Thread.CurrentThread, mine.Owner);
         Assert.Same(mine, counters.Current);
-        Assert.NotNull(theirs);
-        Assert.NotSame(mine, theirs);
+    }
+
+    [Fact]
+    public void Current_HotCircuitCalledByMoreThreadsThanCores_AtMostOneOwnedSlotPerCore()
+    {
+        var counters = new CallCounters();
+        MakeHot(counters);
+
+        RunThreads(4 * Environment.ProcessorCount + 8, _ =>
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                Add(counters, static s => ref s.Successful);
+            }
+        });
+
+        Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+        Assert.Equal(CallCounters.HotThreshold + ((4 * Environment.ProcessorCount + 8) * 100), counters.Read().Successful);
     }
 
     [Fact]
     public void Read_ThreadsThatEnded_KeepTheirCounts()
     {
         var counters = new CallCounters();
+        MakeHot(counters);
         for (int t = 0; t < 50; t++)
         {
-            var thread = new Thread(() => CallCounters.Increment(ref counters.Current.Successful));
+            var thread = new Thread(() => Add(counters, static s => ref s.Successful));
             thread.Start();
             thread.Join();
         }
 
-        GC.Collect();
-        GC.WaitForPendingFinalizers(); // ended threads hand their index to new ones; the counts stay in the slots
-        var last = new Thread(() => CallCounters.Increment(ref counters.Current.Successful));
+        var last = new Thread(() => Add(counters, static s => ref s.Successful));
         last.Start();
         last.Join();
 
-        Assert.Equal(51, counters.Read().Successful);
+        Assert.Equal(CallCounters.HotThreshold + 51, counters.Read().Successful);
     }
 
     [Fact]
-    public void Read_FourThreadsIncrementingTogether_NoCountIsLost()
+    public void Current_OwnerThreadEnded_NextThreadAtThatPositionTakesOverItsSlotAndCounts()
     {
-        const int Threads = 4;
-        const int PerThread = 250_000;
         var counters = new CallCounters();
-        using var start = new ManualResetEventSlim();
-        var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        MakeHot(counters);
+        CallCounters.Slot? first = null;
+        var ended = new Thread(() =>
         {
-            start.Wait(TestContext.Current.CancellationToken);
-            for (int i = 0; i < PerThread; i++)
-            {
-                CallCounters.Increment(ref counters.Current.Started);
-                switch ((i + t) % 3)
-                {
-                    case 0:
-                        CallCounters.Increment(ref counters.Current.Successful);
-                        break;
-                    case 1:
-                        CallCounters.Increment(ref counters.Current.Failed);
-                        break;
-                    default:
-                        CallCounters.Increment(ref counters.Current.Ignored);
-                        break;
-                }
+            first = counters.Current;
+            first.Increment(ref first.Successful);
+        });
+        ended.Start();
+        ended.Join();
 
-                if ((i & 7) == 0)
+        // New threads until one hashes to the ended thread's position (ids are handed out in order, so a few suffice).
+        CallCounters.Slot? taken = null;
+        for (int i = 0; i < 64 && taken is null; i++)
+        {
+            var thread = new Thread(() =>
+            {
+                CallCounters.Slot slot = counters.Current;
+                if (ReferenceEquals(slot, first))
                 {
-                    CallCounters.Increment(ref counters.Current.Rejected);
+                    slot.Increment(ref slot.Successful);
+                    taken = slot;
                 }
+            });
+            thread.Start();
+            thread.Join();
+        }
+
+        Assert.NotNull(first);
+        Assert.Same(first, taken);
+        Assert.False(first.Owner!.IsAlive);
+        Assert.Equal(CallCounters.HotThreshold + 2, counters.Read().Successful);
+        Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+    }
+
+    [Fact]
+    public void Read_ShortLivedThreadsTakingOverEndedThreadsSlots_ExactEveryRound()
+    {
+        const int Rounds = 60;
+        int threads = Math.Max(3, Environment.ProcessorCount + 1);
+        const int PerThread = 2_000;
+        var counters = new CallCounters();
+        MakeHot(counters);
+        for (int round = 0; round < Rounds; round++)
+        {
+            RunThreads(threads, _ =>
+            {
+                for (int i = 0; i < PerThread; i++)
+                {
+                    Add(counters, static s => ref s.Started);
+                    Add(counters, static s => ref s.Successful);
+                }
+            });
+
+            CounterSnapshot snapshot = counters.Read();
+            long expected = CallCounters.HotThreshold + ((long)(round + 1) * threads * PerThread);
+            Assert.Equal(expected, snapshot.Started);
+            Assert.Equal(expected, snapshot.Successful);
+            Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+        }
+    }
+
+    /// <summary>
+    /// The counters every closed call writes must not share a cache line with the object before the slot: they start at
+    /// least 48 bytes after the first field (64 bytes after the end of the previous object, header and method table
+    /// in between).
+    /// </summary>
+    [Fact]
+    public void Slot_Layout_HotCountersStartAtLeast64BytesAfterThePreviousObject()
+    {
+        var counters = new CallCounters();
+        CallCounters.Slot slot = counters.Current;
+        long first = Offset(slot, ref Unsafe.As<Thread?, byte>(ref slot.Owner));
+        Assert.Equal(0, first);
+        Assert.True(Offset(slot, ref Unsafe.As<long, byte>(ref slot.Started)) >= 48);
+        Assert.True(Offset(slot, ref Unsafe.As<long, byte>(ref slot.Successful)) >= 48);
+
+        // StrongBox<byte>'s one field sits where any object's first field does.
+        static long Offset(object o, ref byte field) => (long)Unsafe.ByteOffset(ref Unsafe.As<StrongBox<byte>>(o).Value, ref field);
+    }
+
+    /// <summary>
+    /// Many rounds of fresh counters, each raced through the cold-to-hot switch by more threads than cores. Half the
+    /// calls report their outcome on another thread than the one that started them (as an async continuation does),
+    /// so starts and outcomes land in different slots. A reader checks while they run that no count ever goes down and
+    /// in-flight is never negative; at the end every sum is exactly what was reported.
+    /// </summary>
+    [Fact]
+    public void Read_ThreadsRacingThroughTheHotSwitchWithOutcomesOnOtherThreads_ExactAndInFlightNeverNegative()
+    {
+        const int Rounds = 40;
+        int writers = Math.Max(4, 2 * Environment.ProcessorCount);
+        int perThread = (int)(3 * CallCounters.HotThreshold / writers) + 500;
+
+        for (int round = 0; round < Rounds; round++)
+        {
+            var counters = new CallCounters();
+            var handoff = new BlockingCollection<int>();
+            var problems = new ConcurrentQueue<string>();
+            using var done = new CancellationTokenSource();
+            var reader = new Thread(() => WatchCounters(counters, problems, done.Token)) { IsBackground = true };
+            var finisher = new Thread(() =>
+            {
+                // Completes the handed-off calls: their starts were counted in the starting threads' slots.
+                foreach (int kind in handoff.GetConsumingEnumerable(Ct))
+                {
+                    AddOutcome(counters, kind);
+                }
+            }) { IsBackground = true };
+            reader.Start();
+            finisher.Start();
+
+            RunThreads(writers, t =>
+            {
+                for (int i = 0; i < perThread; i++)
+                {
+                    Add(counters, static s => ref s.Started);
+                    int kind = (i + t) % 3;
+                    if (i % 2 == 0)
+                    {
+                        handoff.Add(kind, Ct);
+                    }
+                    else
+                    {
+                        AddOutcome(counters, kind);
+                    }
+
+                    if (i % 8 == 0)
+                    {
+                        Add(counters, static s => ref s.Rejected);
+                    }
+                }
+            });
+            handoff.CompleteAdding();
+            finisher.Join();
+            done.Cancel();
+            reader.Join();
+            handoff.Dispose();
+
+            Assert.Empty(problems);
+            CounterSnapshot snapshot = counters.Read();
+            long ExpectedOf(int kind) => Enumerable.Range(0, writers).Sum(t => Enumerable.Range(0, perThread).LongCount(i => (i + t) % 3 == kind));
+            Assert.Equal((long)writers * perThread, snapshot.Started);
+            Assert.Equal(ExpectedOf(0), snapshot.Successful);
+            Assert.Equal(ExpectedOf(1), snapshot.Failed);
+            Assert.Equal(ExpectedOf(2), snapshot.Ignored);
+            Assert.Equal(writers * ((perThread + 7) / 8), snapshot.Rejected);
+            Assert.Equal(0, snapshot.InFlight);
+            Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+        }
+    }
+
+    [Fact]
+    public void ReadWindow_ThreadsRacingThroughTheHotSwitch_SumsExact()
+    {
+        const int Rounds = 20;
+        int writers = Math.Max(4, 2 * Environment.ProcessorCount);
+        int perThread = (int)(2 * CallCounters.HotThreshold / writers) + 300;
+        for (int round = 0; round < Rounds; round++)
+        {
+            var counters = new CallCounters();
+            RunThreads(writers, t =>
+            {
+                for (int i = 0; i < perThread; i++)
+                {
+                    Add(counters, static s => ref s.Started); // makes the circuit hot part-way through
+                    Add(counters, static s => ref s.WindowTotal);
+                    if ((i + t) % 4 == 0)
+                    {
+                        Add(counters, static s => ref s.WindowFailures);
+                    }
+
+                    if ((i + t) % 5 == 0)
+                    {
+                        Add(counters, static s => ref s.WindowSlow);
+                    }
+                }
+            });
+
+            WindowCounts window = counters.ReadWindow();
+            Assert.Equal((long)writers * perThread, window.Total);
+            Assert.Equal(Enumerable.Range(0, writers).Sum(t => Enumerable.Range(0, perThread).LongCount(i => (i + t) % 4 == 0)), window.Failures);
+            Assert.Equal(Enumerable.Range(0, writers).Sum(t => Enumerable.Range(0, perThread).LongCount(i => (i + t) % 5 == 0)), window.Slow);
+        }
+    }
+
+    /// <summary>
+    /// The same race through a real breaker: threads acquire permits, report half of them themselves and hand the
+    /// other half to a thread that reports them (as an async continuation on another thread does), for many rounds of
+    /// a fresh breaker (each crosses the cold-to-hot switch). Failures never reach the threshold (every thread's
+    /// successes reset the count), so every call is let through; the summary must match what was reported exactly.
+    /// </summary>
+    [Fact]
+    public void Breaker_PermitsReportedOnOtherThreadsAcrossTheHotSwitch_SummaryExact()
+    {
+        const int Rounds = 20;
+        int callers = Math.Max(4, 2 * Environment.ProcessorCount);
+        int perThread = (int)(2 * CallCounters.HotThreshold / callers) + 200;
+        for (int round = 0; round < Rounds; round++)
+        {
+            var breaker = new CircuitBreaker(new CircuitBreakerOptions { Name = "race", FailureThreshold = 1_000_000 });
+            var handoff = new BlockingCollection<(CircuitPermit Permit, bool Fail)>();
+            var finisher = new Thread(() =>
+            {
+                foreach ((CircuitPermit permit, bool fail) in handoff.GetConsumingEnumerable(Ct))
+                {
+                    Report(permit, fail);
+                }
+            }) { IsBackground = true };
+            finisher.Start();
+
+            RunThreads(callers, t =>
+            {
+                for (int i = 0; i < perThread; i++)
+                {
+                    CircuitPermit permit = breaker.AcquirePermit();
+                    bool fail = (i + t) % 4 == 0;
+                    if (i % 2 == 0)
+                    {
+                        handoff.Add((permit, fail), Ct);
+                    }
+                    else
+                    {
+                        Report(permit, fail);
+                    }
+                }
+            });
+            handoff.CompleteAdding();
+            finisher.Join();
+            handoff.Dispose();
+
+            CircuitSummary summary = breaker.GetSummary();
+            long failures = Enumerable.Range(0, callers).Sum(t => Enumerable.Range(0, perThread).LongCount(i => (i + t) % 4 == 0));
+            Assert.Equal(CircuitState.Closed, summary.State);
+            Assert.Equal((long)callers * perThread, summary.TotalCalls);
+            Assert.Equal(failures, summary.Failed);
+            Assert.Equal(((long)callers * perThread) - failures, summary.Successful);
+            Assert.Equal(0, breaker.Machine.Counts.InFlight);
+        }
+
+        static void Report(CircuitPermit permit, bool fail)
+        {
+            if (fail)
+            {
+                permit.RecordFailure();
             }
-        })).ToList();
+            else
+            {
+                permit.RecordSuccess();
+            }
+        }
+    }
+
+    private delegate ref long Field(CallCounters.Slot slot);
+
+    private static void Add(CallCounters counters, Field field)
+    {
+        CallCounters.Slot slot = counters.Current;
+        slot.Increment(ref field(slot));
+    }
+
+    private static void AddOutcome(CallCounters counters, int kind)
+    {
+        switch (kind)
+        {
+            case 0:
+                Add(counters, static s => ref s.Successful);
+                break;
+            case 1:
+                Add(counters, static s => ref s.Failed);
+                break;
+            default:
+                Add(counters, static s => ref s.Ignored);
+                break;
+        }
+    }
+
+    private static void MakeHot(CallCounters counters)
+    {
+        for (long i = 0; i < CallCounters.HotThreshold; i++)
+        {
+            Add(counters, static s => ref s.Started);
+            Add(counters, static s => ref s.Successful);
+        }
+    }
+
+    private static void WatchCounters(CallCounters counters, ConcurrentQueue<string> problems, CancellationToken done)
+    {
+        CounterSnapshot last = default;
+        while (!done.IsCancellationRequested)
+        {
+            CounterSnapshot now = counters.Read();
+            if (now.InFlight < 0)
+            {
+                problems.Enqueue($"in flight {now.InFlight} in {now}");
+            }
+
+            if (now.Started < last.Started || now.Successful < last.Successful || now.Failed < last.Failed
+                || now.Ignored < last.Ignored || now.Rejected < last.Rejected)
+            {
+                problems.Enqueue($"a count went down: {last} then {now}");
+            }
+
+            last = now;
+        }
+    }
+
+    private static void RunThreads(int count, Action<int> body)
+    {
+        var failures = new ConcurrentQueue<Exception>();
+        using var start = new ManualResetEventSlim();
+        var threads = Enumerable.Range(0, count).Select(i => new Thread(() =>
+        {
+            try
+            {
+                start.Wait(Ct);
+                body(i);
+            }
+            catch (Exception ex)
+            {
+                failures.Enqueue(ex);
+            }
+        })
+        {
+            IsBackground = true,
+        }).ToList();
         threads.ForEach(t => t.Start());
         start.Set();
         threads.ForEach(t => t.Join());
-
-        CounterSnapshot snapshot = counters.Read();
-        long ExpectedPerKind(int kind) => Enumerable.Range(0, Threads).Sum(t => Enumerable.Range(0, PerThread).LongCount(i => (i + t) % 3 == kind));
-        Assert.Equal((long)Threads * PerThread, snapshot.Started);
-        Assert.Equal(ExpectedPerKind(0), snapshot.Successful);
-        Assert.Equal(ExpectedPerKind(1), snapshot.Failed);
-        Assert.Equal(ExpectedPerKind(2), snapshot.Ignored);
-        Assert.Equal(Threads * ((PerThread + 7) / 8), snapshot.Rejected);
-        Assert.Equal(0, snapshot.InFlight);
+        Assert.Empty(failures);
     }
 }

@@ -1,0 +1,193 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Tripswitch.FakeLlm;
+using Tripswitch.Gateway.Configuration;
+using Tripswitch.Gateway.Forwarding;
+using Tripswitch.Gateway.Logging;
+using Tripswitch.Gateway.Routing;
+using Tripswitch.Gateway.Security;
+using Tripswitch.Hosting;
+
+namespace Tripswitch.Gateway;
+
+/// <summary>
+/// Builds the gateway: configuration (the <c>Gateway</c> and <c>Tripswitch</c> sections; with no <c>Gateway</c>
+/// section, an embedded offline fake LLM), services, security middleware and endpoints.
+/// </summary>
+internal static class GatewayApp
+{
+    /// <summary>Where the dashboard and its status endpoints are served.</summary>
+    public const string DashboardPath = "/tripswitch";
+
+    /// <summary>The OpenAI endpoints the gateway forwards, and their path at the provider (relative to its base URL).</summary>
+    public static readonly (string Path, string Endpoint)[] Endpoints =
+    [
+        ("/v1/chat/completions", "chat/completions"),
+        ("/v1/completions", "completions"),
+        ("/v1/embeddings", "embeddings"),
+        ("/v1/responses", "responses"),
+    ];
+
+    /// <summary>Builds the application (not started). <paramref name="configure"/> runs before the gateway reads its configuration (tests add theirs there).</summary>
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        // appsettings.json is read from beside the executable (a published single file too), not from the working directory.
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder);
+        bool offline = await AddOfflineUpstreamWhenUnconfiguredAsync(builder).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(GatewayDefaults.Url); // loopback unless told otherwise
+        }
+
+        AddServices(builder);
+        WebApplication app = builder.Build();
+        MapEndpoints(app, offline);
+        CreateCircuits(app);
+        return app;
+    }
+
+    /// <summary>The address the gateway listens on (the first one), once started.</summary>
+    public static Uri AddressOf(WebApplication app)
+        => new(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+    /// <summary>Prints where the gateway listens and a <c>curl</c> line that works at once.</summary>
+    public static void PrintBanner(WebApplication app, TextWriter output)
+    {
+        Uri address = AddressOf(app);
+        GatewayOptions options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        RouteTable routes = app.Services.GetRequiredService<RouteTable>();
+        string model = routes.Models[0].Model;
+        string auth = options.AllowAnonymous ? "" : " -H \"Authorization: Bearer $GATEWAY_KEY\"";
+        output.WriteLine($"Tripswitch gateway: {address} ({routes.Models.Count} models: {string.Join(", ", routes.Models.Select(static m => m.Model))})");
+        output.WriteLine("Try it:");
+        output.WriteLine($"  curl -s {new Uri(address, "v1/chat/completions")}{auth} -H 'Content-Type: application/json' -d '{{\"model\":\"{model}\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello\"}}]}}'");
+        output.WriteLine($"Point an OpenAI client at base URL {new Uri(address, "v1")}; circuits: {new Uri(address, DashboardPath.TrimStart('/'))}");
+    }
+
+    private static async Task<bool> AddOfflineUpstreamWhenUnconfiguredAsync(WebApplicationBuilder builder)
+    {
+        if (builder.Configuration.GetSection(GatewayOptions.SectionName).Exists())
+        {
+            return false;
+        }
+
+        FakeLlmServer fake = await FakeLlmServer.StartAsync().ConfigureAwait(false);
+        builder.Services.AddSingleton(fake); // disposed (stopped) with the container
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:AllowAnonymous"] = "true",
+            [$"Gateway:Providers:{GatewayDefaults.OfflineProvider}:BaseUrl"] = fake.ApiEndpoint.AbsoluteUri,
+            ["Gateway:Models:gpt-4.1:Provider"] = GatewayDefaults.OfflineProvider,
+            ["Gateway:Models:gpt-4.1:Fallbacks:0"] = "gpt-4.1-mini",
+            ["Gateway:Models:gpt-4.1-mini:Provider"] = GatewayDefaults.OfflineProvider,
+            ["Gateway:Models:gpt-4o-mini:Provider"] = GatewayDefaults.OfflineProvider,
+        });
+        return true;
+    }
+
+    private static void AddServices(WebApplicationBuilder builder)
+    {
+        IConfigurationSection section = builder.Configuration.GetSection(GatewayOptions.SectionName);
+        IServiceCollection services = builder.Services;
+        services.AddOptions<GatewayOptions>().Bind(section, static b => b.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton(static sp => RouteTable.Build(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, Environment.GetEnvironmentVariable));
+        services.AddSingleton<GatewayForwarder>();
+        services.AddHttpForwarder();
+
+        ITripswitchBuilder tripswitch = services.AddTripswitch(builder.Configuration.GetSection("Tripswitch"));
+        if (section["Redis"] is { Length: > 0 } redis)
+        {
+            string? prefix = section["RedisKeyPrefix"];
+            tripswitch.UseRedis(redis, o =>
+            {
+                if (!string.IsNullOrEmpty(prefix))
+                {
+                    o.KeyPrefix = prefix;
+                }
+            });
+        }
+
+        services.AddHealthChecks().AddTripswitch(tags: ["ready"]);
+        AddMetricsExport(builder);
+    }
+
+    /// <summary>
+    /// Exports metrics over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads the standard
+    /// <c>OTEL_*</c> variables): the circuits' <c>Tripswitch</c> meter, ASP.NET Core's and Kestrel's, and the
+    /// outgoing HTTP client's. Without it nothing is exported, and the meters remain for any other listener
+    /// (<c>dotnet-counters monitor --counters Tripswitch</c>).
+    /// </summary>
+    private static void AddMetricsExport(WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return;
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(static resource => resource.AddService("tripswitch-gateway"))
+            .WithMetrics(static metrics => metrics
+                .AddMeter(MeterNames)
+                .AddOtlpExporter());
+    }
+
+    /// <summary>The meters exported: Tripswitch's circuits (the core's <c>Tripswitch</c> meter) and the server and client HTTP stacks.</summary>
+    public static readonly string[] MeterNames = ["Tripswitch", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
+
+    /// <summary>
+    /// Creates every route's circuit at start: the dashboard and health check show them all from the first moment, and
+    /// with Redis each one follows the fleet's state before its first call here.
+    /// </summary>
+    private static void CreateCircuits(WebApplication app)
+    {
+        CircuitBreakerRegistry registry = app.Services.GetRequiredService<CircuitBreakerRegistry>();
+        foreach (UpstreamRoute route in app.Services.GetRequiredService<RouteTable>().Routes)
+        {
+            registry.Get(route.CircuitName);
+        }
+    }
+
+    private static void MapEndpoints(WebApplication app, bool offline)
+    {
+        GatewayOptions options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(GatewayLog.Category);
+        if (offline)
+        {
+            GatewayLog.Offline(logger, app.Services.GetRequiredService<FakeLlmServer>().ApiEndpoint);
+        }
+
+        app.UseMiddleware<ClientKeyMiddleware>(new KeySet(options.ClientKeys), options.AllowAnonymous, logger);
+        if (options.AdminKey is { } adminKey)
+        {
+            app.UseMiddleware<AdminKeyMiddleware>(new KeySet([adminKey]), new PathString(DashboardPath));
+        }
+
+        GatewayForwarder forwarder = app.Services.GetRequiredService<GatewayForwarder>();
+        foreach ((string path, string endpoint) in Endpoints)
+        {
+            app.MapPost(path, context => forwarder.ForwardAsync(context, endpoint));
+        }
+
+        RouteTable routes = app.Services.GetRequiredService<RouteTable>();
+        app.MapGet("/v1/models", context => ModelList.WriteAsync(context, routes));
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("ready") });
+        if (options.AdminKey is not null || offline)
+        {
+            app.MapTripswitchDashboard(DashboardPath);
+        }
+    }
+}

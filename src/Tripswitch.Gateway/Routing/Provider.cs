@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Http;
+using System.Net.Http.Headers;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Tripswitch.Gateway.Routing;
+
+/// <summary>
+/// One configured upstream. Holds the provider's API key and is the only place that writes it into a request; the key
+/// is never exposed otherwise (<see cref="ToString"/> names the provider and its base URL only).
+/// </summary>
+internal sealed class Provider : IDisposable
+{
+    private readonly string? _apiKey;
+    private readonly string _apiKeyHeader;
+    private readonly bool _bearer;
+
+    public Provider(string name, Uri baseUrl, string? apiKey, string apiKeyHeader, TimeSpan timeout, TimeSpan connectTimeout)
+    {
+        // Its own connection pool. No proxy from the environment, no redirects, no cookies: a request goes to this
+        // provider's address and nowhere else, whatever the client or the upstream says.
+        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = connectTimeout,
+            EnableMultipleHttp2Connections = true,
+        }, disposeHandler: true);
+        Name = name;
+        // Endpoints are appended to the base URL's path: keep exactly one trailing slash.
+        BaseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/", UriKind.Absolute);
+        _apiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey;
+        _apiKeyHeader = apiKeyHeader;
+        _bearer = string.Equals(apiKeyHeader, "Authorization", StringComparison.OrdinalIgnoreCase);
+        RequestConfig = new ForwarderRequestConfig { ActivityTimeout = timeout };
+    }
+
+    /// <summary>Sends the forwarded requests (YARP needs an invoker, never an HttpClient, so responses stream).</summary>
+    public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>The provider's name: the first half of its circuits' names.</summary>
+    public string Name { get; }
+
+    /// <summary>The API root, ending with a slash (<c>https://api.example.com/v1/</c>).</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>YARP's per-request settings: the activity timeout (silence before headers, then between body reads).</summary>
+    public ForwarderRequestConfig RequestConfig { get; }
+
+    /// <summary>The destination prefix YARP is given (scheme, host and port of <see cref="BaseUrl"/>).</summary>
+    public string DestinationPrefix => BaseUrl.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>The address of <paramref name="endpoint"/> (<c>chat/completions</c>) at this provider. Nothing from the client is used but the query string.</summary>
+    public Uri AddressOf(string endpoint, QueryString query) => new(BaseUrl, endpoint + query.ToUriComponent());
+
+    /// <summary>Writes the provider's credentials into <paramref name="request"/> (after every client credential was removed).</summary>
+    public void Authenticate(HttpRequestMessage request)
+    {
+        if (_apiKey is null)
+        {
+            return;
+        }
+
+        if (_bearer)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
+        }
+        else
+        {
+            request.Headers.TryAddWithoutValidation(_apiKeyHeader, _apiKey);
+        }
+    }
+
+    public void Dispose() => Invoker.Dispose();
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({BaseUrl})";
+}
