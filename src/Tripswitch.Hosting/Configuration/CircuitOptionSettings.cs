@@ -21,6 +21,7 @@ internal static class CircuitOptionSettings
         nameof(CircuitBreakerOptions.BreakDurationGenerator),
         nameof(CircuitBreakerOptions.RetryAfterExtractor),
         nameof(CircuitBreakerOptions.TimeProvider),
+        nameof(CircuitBreakerOptions.MeterFactory), // AddTripswitch fills it from the container's IMeterFactory
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The settable options by name (configuration keys are case-insensitive).</summary>

@@ -120,6 +120,7 @@ public class AddTripswitchConfigurationTests
     [InlineData("ShouldHandle")]
     [InlineData("TimeProvider")]
     [InlineData("RetryAfterExtractor")]
+    [InlineData("MeterFactory")]
     public async Task AddTripswitch_CodeOnlyOptionInConfiguration_FailsStartSayingToUseCode(string option)
     {
         Exception error = await TestHost.StartFailsAsync(BuilderWith(($"Defaults:{option}", "x")));
