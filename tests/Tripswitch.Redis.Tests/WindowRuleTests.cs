@@ -24,13 +24,13 @@ public sealed class WindowRuleTests(SharedRedis redis)
 
         // 8 straight failures: below the window's MinimumThroughput, so the circuit stays closed without sharing — and with it.
         breakers[0].Fail(8);
-        await Wait.Eventually(async () => await fleet.Field("window", "cf") == 8, Wait.Long, "the 8 failures reported");
+        await Eventually.True(async () => await fleet.Field("window", "cf") == 8, "the 8 failures reported");
         Assert.Equal(0, await fleet.Field("window", "st"));
         Assert.All(breakers, breaker => Assert.Equal(CircuitState.Closed, breaker.State));
         Assert.True(breakers[1].TrySucceed());
 
         // The window's own rule still trips it (the 20th call: 12 of 20 failed), and the local trip opens the whole fleet.
-        Task<long> bOpened = Wait.ForState(breakers[1], CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(breakers[1], CircuitState.Open);
         for (int i = 0; i < 8; i++)
         {
             Assert.True(breakers[0].TrySucceed());
@@ -41,7 +41,7 @@ public sealed class WindowRuleTests(SharedRedis redis)
         breakers[0].Fail(1);
         Assert.Equal(CircuitState.Open, breakers[0].State);
 
-        await bOpened.Within(Wait.Long, "the window's trip reaches B");
+        await bOpened.Within("the window's trip reaches B");
         Assert.Equal(1, await fleet.Field("window", "st"));
     }
 }
