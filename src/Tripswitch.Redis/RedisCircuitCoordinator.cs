@@ -24,6 +24,7 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
     private bool _applying;
     private long _reportedSuccesses;
     private long _reportedFailures;
+    private long _reportedSlow;
     private int _reportInFlight;
     private int _leaseRequestInFlight;
     private int _pendingTrip;
@@ -44,6 +45,7 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
         SharedCircuitCounts counts = _circuit.ReadCounts();
         _reportedSuccesses = counts.Successful;
         _reportedFailures = counts.Failed;
+        _reportedSlow = counts.Slow;
     }
 
     public string Name => _circuit.Name;
@@ -62,6 +64,12 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
     /// not wait for leases or trips that never come, however well the other circuits' scripts go.
     /// </summary>
     private bool IsDegraded => _sharing.IsDegraded || Volatile.Read(ref _storeFailing) != 0;
+
+    /// <summary>
+    /// While Redis answers, the fleet's window judges a window-rule circuit (the script that takes the reports keeps it on
+    /// the server's clock); while this circuit runs on local rules, its own window, which kept counting, judges again.
+    /// </summary>
+    public override bool JudgesFailureWindow => !IsDegraded;
 
     public override bool TryTakeProbeLease(out long lease)
     {
