@@ -21,7 +21,7 @@ public sealed class BatchingTests(SharedRedis redis)
         });
         CircuitBreaker[] breakers = [.. Enumerable.Range(0, Circuits).Select(i => fleet[0]["busy/" + i])];
         ScriptMonitor scripts = fleet[0].Scripts;
-        await Wait.Eventually(() => scripts.Completed("Get") >= Circuits, Wait.Long, "every circuit joined");
+        await Eventually.True(() => scripts.Completed("Get") >= Circuits, "every circuit joined");
 
         // Every circuit fails once: all 200 reports must reach Redis.
         long start = TimeProvider.System.GetTimestamp();
@@ -30,9 +30,8 @@ public sealed class BatchingTests(SharedRedis redis)
             breaker.Fail(1);
         }
 
-        await Wait.Eventually(
+        await Eventually.True(
             async () => (await Task.WhenAll(breakers.Select(breaker => fleet.Field(breaker.Name, "cf")))).All(cf => cf == 1),
-            Wait.Long,
             "every circuit's failure reported");
         TimeSpan elapsed = TimeProvider.System.GetElapsedTime(start);
 

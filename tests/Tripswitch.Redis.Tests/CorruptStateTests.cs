@@ -59,9 +59,9 @@ public sealed class CorruptStateTests(SharedRedis redis)
 
         // Callers never notice; the next script replaces the garbage and the circuit works as before.
         Assert.True(a.TrySucceed());
-        Task<long> bOpened = Wait.ForState(b, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(b, CircuitState.Open);
         a.Fail(3);
-        await bOpened.Within(Wait.Long, "the trip reaches B through the repaired key");
+        await bOpened.Within("the trip reaches B through the repaired key");
         Assert.Equal("hash", (await db.ExecuteAsync("TYPE", key)).ToString());
         Assert.Equal(1, await fleet.Field("garbage", "st"));
         foreach (string field in Fields)
@@ -69,8 +69,8 @@ public sealed class CorruptStateTests(SharedRedis redis)
             Assert.NotNull(await fleet.Field("garbage", field)); // numeric again
         }
 
-        await Wait.Eventually(() => TryCall(b) && b.State == CircuitState.Closed, Wait.Long, "recovers through half-open");
-        await Wait.Eventually(() => a.State == CircuitState.Closed, Wait.Long, "closed everywhere");
+        await Eventually.True(() => TryCall(b) && b.State == CircuitState.Closed, "recovers through half-open");
+        await Eventually.True(() => a.State == CircuitState.Closed, "closed everywhere");
         AssertNoStoreErrors(fleet);
     }
 
@@ -88,7 +88,7 @@ public sealed class CorruptStateTests(SharedRedis redis)
 
         a.Fail(3);
         CircuitPermit probe = default;
-        await Wait.Eventually(() => b.TryAcquirePermit(out probe, out _) && probe.IsProbe, Wait.Long, "B probes");
+        await Eventually.True(() => b.TryAcquirePermit(out probe, out _) && probe.IsProbe, "B probes");
         Assert.Equal("zset", (await db.ExecuteAsync("TYPE", leases)).ToString());
 
         // While B's probe runs, its lease is overwritten with a value of another type.
@@ -101,8 +101,8 @@ public sealed class CorruptStateTests(SharedRedis redis)
         };
         probe.RecordSuccess(); // its lease is gone: it no longer counts for the fleet, and nothing breaks
 
-        await Wait.Eventually(() => TryCall(a) && a.State == CircuitState.Closed, Wait.Long, "A probes and closes the circuit");
-        await Wait.Eventually(async () => await fleet.Field("leases", "st") == 0 && b.State == CircuitState.Closed, Wait.Long, "closed everywhere");
+        await Eventually.True(() => TryCall(a) && a.State == CircuitState.Closed, "A probes and closes the circuit");
+        await Eventually.True(async () => await fleet.Field("leases", "st") == 0 && b.State == CircuitState.Closed, "closed everywhere");
         string leasesType = (await db.ExecuteAsync("TYPE", leases)).ToString();
         Assert.Contains(leasesType, new[] { "none", "zset" });
         AssertNoStoreErrors(fleet);
@@ -126,9 +126,9 @@ public sealed class CorruptStateTests(SharedRedis redis)
         }
 
         // Delivered in order after the garbage: the real trip still reaches B, and the garbage moved nothing.
-        Task<long> bOpened = Wait.ForState(b, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(b, CircuitState.Open);
         a.Fail(3);
-        await bOpened.Within(Wait.Long, "the trip reaches B");
+        await bOpened.Within("the trip reaches B");
         Assert.Equal(new[] { CircuitState.Open }, b.GetSummary().Transitions.Select(t => t.To));
         AssertNoStoreErrors(fleet);
     }

@@ -47,19 +47,19 @@ public sealed class DegradedModeTests
         CircuitBreaker aShared = registryA.Get("shared");
         CircuitBreaker bShared = registryB.Get("shared");
         CircuitBreaker aProbing = registryA.Get("probing");
-        await Wait.Eventually(async () => (long)(await db.ExecuteAsync("PUBSUB", "NUMSUB", options.KeyPrefix + "events"))[1] == 2, Wait.Long, "both instances subscribed");
-        await Wait.Eventually(async () => await db.KeyExistsAsync(sharedKey), Wait.Long, "the shared circuit exists in Redis");
+        await Eventually.True(async () => (long)(await db.ExecuteAsync("PUBSUB", "NUMSUB", options.KeyPrefix + "events"))[1] == 2, "both instances subscribed");
+        await Eventually.True(async () => await db.KeyExistsAsync(sharedKey), "the shared circuit exists in Redis");
 
         // Callers on both instances, all the time (A's "shared" is left to the failures below).
         await using var load = new CallerLoad([bShared, registryA.Get("steady"), registryB.Get("steady")]);
-        await Wait.Eventually(() => load.Calls > 100, Wait.Long, "calls flowing");
+        await Eventually.True(() => load.Calls > 100, "calls flowing");
         Assert.False(a.IsDegraded || b.IsDegraded);
         long errorsBefore = errors.Total;
 
         await server.KillAsync();
         long callsAtKill = load.Calls;
-        await Wait.Eventually(() => a.IsDegraded && b.IsDegraded, Wait.Long, "both instances degraded");
-        await Wait.Eventually(() => errors.Total > errorsBefore, Wait.Long, "tripswitch.redis.errors counted");
+        await Eventually.True(() => a.IsDegraded && b.IsDegraded, "both instances degraded");
+        await Eventually.True(() => errors.Total > errorsBefore, "tripswitch.redis.errors counted");
 
         // The local rules keep protecting: a local trip opens A's circuit at once (B cannot hear of it now)...
         aShared.Fail(3);
@@ -68,16 +68,16 @@ public sealed class DegradedModeTests
 
         // ... and a whole local cycle works: open, half-open, a probe decided locally, closed.
         aProbing.Fail(1);
-        await Wait.Eventually(() => aProbing.State == CircuitState.HalfOpen, Wait.Long, "local half-open");
+        await Eventually.True(() => aProbing.State == CircuitState.HalfOpen, "local half-open");
         Assert.True(aProbing.TrySucceed());
         Assert.Equal(CircuitState.Closed, aProbing.State);
-        await Wait.Eventually(() => load.Calls > callsAtKill + 200, Wait.Long, "calls kept flowing while Redis was down");
+        await Eventually.True(() => load.Calls > callsAtKill + 200, "calls kept flowing while Redis was down");
 
         // Redis comes back (empty) on the same port: both leave degraded mode, and A tells the fleet of its trip.
-        Task<long> bOpened = Wait.ForState(bShared, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(bShared, CircuitState.Open);
         await server.StartAsync();
-        await Wait.Eventually(() => !a.IsDegraded && !b.IsDegraded, Reconnect, "both instances recovered");
-        await bOpened.Within(Wait.Long, "A's trip reaches B after the restart");
+        await Eventually.True(() => !a.IsDegraded && !b.IsDegraded, "both instances recovered", Reconnect);
+        await bOpened.Within("A's trip reaches B after the restart");
         Assert.Equal(CircuitState.Open, bShared.Rejection()!.State);
         Assert.Equal("1", (string?)await db.HashGetAsync(sharedKey, "st"));
         Assert.DoesNotContain(aShared.GetSummary().Transitions, t => t.To != CircuitState.Open); // A stayed open throughout
@@ -105,16 +105,16 @@ public sealed class DegradedModeTests
             CircuitBreaker bBreaker = registryB.Get("late");
 
             Assert.True(aBreaker.TrySucceed());
-            await Wait.Eventually(() => a.IsDegraded, Wait.Long, "degraded while Redis is down");
+            await Eventually.True(() => a.IsDegraded, "degraded while Redis is down");
 
             await server.StartAsync();
-            await Wait.Eventually(() => !a.IsDegraded && !b.IsDegraded, Reconnect, "joined once Redis is up");
+            await Eventually.True(() => !a.IsDegraded && !b.IsDegraded, "joined once Redis is up", Reconnect);
             await using ConnectionMultiplexer admin = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-            await Wait.Eventually(async () => (long)(await admin.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", options.KeyPrefix + "events"))[1] == 2, Reconnect, "both subscribed");
+            await Eventually.True(async () => (long)(await admin.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", options.KeyPrefix + "events"))[1] == 2, "both subscribed", Reconnect);
 
-            Task<long> bOpened = Wait.ForState(bBreaker, CircuitState.Open);
+            Task<long> bOpened = Eventually.StateChange(bBreaker, CircuitState.Open);
             aBreaker.Fail(2);
-            await bOpened.Within(Wait.Long, "the circuit is shared now");
+            await bOpened.Within("the circuit is shared now");
         }
     }
 }

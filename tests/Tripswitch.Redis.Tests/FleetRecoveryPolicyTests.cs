@@ -30,10 +30,10 @@ public sealed class FleetRecoveryPolicyTests(SharedRedis redis)
 
         // One failure on A, one on B: neither trips on its own; the fleet's count does, when B's report arrives.
         breakers[0].Fail(1);
-        await Wait.Eventually(async () => await fleet.Field("generated", "cf") == 1, Wait.Long, "A's failure reported");
-        Task<long>[] opened = [.. breakers.Select(breaker => Wait.ForState(breaker, CircuitState.Open))];
+        await Eventually.True(async () => await fleet.Field("generated", "cf") == 1, "A's failure reported");
+        Task<long>[] opened = [.. breakers.Select(breaker => Eventually.StateChange(breaker, CircuitState.Open))];
         breakers[1].Fail(1);
-        await Task.WhenAll(opened.Select(task => task.Within(Wait.Long, "every instance Open")));
+        await Task.WhenAll(opened.Select(task => task.Within("every instance Open")));
 
         // C computed nothing: it follows the 4 s the reporting instance's generator gave (RecoveryTimeout is 1 s).
         Assert.InRange(breakers[2].Rejection()!.RetryAfter, generated - Slack, generated);
@@ -57,17 +57,17 @@ public sealed class FleetRecoveryPolicyTests(SharedRedis redis)
         CircuitBreaker[] breakers = await fleet.JoinAsync("backoff");
         (CircuitBreaker a, CircuitBreaker b) = (breakers[0], breakers[1]);
 
-        Task<long> bOpened = Wait.ForState(b, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(b, CircuitState.Open);
         a.Fail(2);
-        await bOpened.Within(Wait.Long, "B Open");
+        await bOpened.Within("B Open");
         Assert.InRange(b.Rejection()!.RetryAfter, TimeSpan.FromSeconds(2) - Slack, TimeSpan.FromSeconds(2)); // 500 ms × 4 by the generator
 
         // A's probe fails: the fleet reopens for A's second attempt, 500 ms × 2 (backoff) × 4 (generator).
         CircuitPermit probe = default;
-        await Wait.Eventually(() => a.TryAcquirePermit(out probe, out _) && probe.IsProbe, Wait.Long, "A holds a probe");
-        Task<long> bReopened = Wait.ForState(b, CircuitState.Open);
+        await Eventually.True(() => a.TryAcquirePermit(out probe, out _) && probe.IsProbe, "A holds a probe");
+        Task<long> bReopened = Eventually.StateChange(b, CircuitState.Open);
         probe.RecordFailure(new SimulatedFailureException());
-        await bReopened.Within(Wait.Long, "B reopened");
+        await bReopened.Within("B reopened");
         Assert.InRange(b.Rejection()!.RetryAfter, reopened - Slack, reopened);
         Assert.InRange(a.Rejection()!.RetryAfter, reopened - Slack, reopened);
         Assert.Equal(2, await fleet.Field("backoff", "att"));
@@ -86,12 +86,12 @@ public sealed class FleetRecoveryPolicyTests(SharedRedis redis)
         CircuitBreaker[] breakers = await fleet.JoinAsync("hint-completes");
 
         breakers[0].Fail(2);
-        await Wait.Eventually(async () => await fleet.Field("hint-completes", "cf") == 2, Wait.Long, "A's two failures reported");
+        await Eventually.True(async () => await fleet.Field("hint-completes", "cf") == 2, "A's two failures reported");
 
         // B's single failure says "retry after 5 s": it trips nothing locally (1 of 3), but completes the fleet's count.
-        Task<long>[] opened = [.. breakers.Select(breaker => Wait.ForState(breaker, CircuitState.Open))];
+        Task<long>[] opened = [.. breakers.Select(breaker => Eventually.StateChange(breaker, CircuitState.Open))];
         breakers[1].AcquirePermit().RecordFailure(new SimulatedFailureException("429"), hint);
-        await Task.WhenAll(opened.Select(task => task.Within(Wait.Long, "every instance Open")));
+        await Task.WhenAll(opened.Select(task => task.Within("every instance Open")));
 
         Assert.All(breakers, breaker => Assert.InRange(breaker.Rejection()!.RetryAfter, hint - Slack, hint));
         long untilMs = (await fleet.Field("hint-completes", "until"))!.Value - await fleet.Admin.ServerTimeMs();
@@ -118,22 +118,22 @@ public sealed class FleetRecoveryPolicyTests(SharedRedis redis)
         };
 
         CircuitBreaker[] breakers = [.. Enumerable.Range(0, Circuits).Select(i => fleet[0]["new/" + i])];
-        await Wait.Eventually(() => scripts.Of("Get").Count() >= Circuits, Wait.Long, "every join read sent");
+        await Eventually.True(() => scripts.Of("Get").Count() >= Circuits, "every join read sent");
         foreach (CircuitBreaker breaker in breakers)
         {
             breaker.Fail(options.FailureThreshold);
         }
 
-        await Wait.Eventually(() => scripts.Of("Trip").Count() >= Circuits, Wait.Long, "every trip sent");
+        await Eventually.True(() => scripts.Of("Trip").Count() >= Circuits, "every trip sent");
         joinAnswers.SetResult();
-        await Wait.Eventually(() => scripts.Of("Get").All(call => call.IsCompleted), Wait.Long, "every join read answered");
+        await Eventually.True(() => scripts.Of("Get").All(call => call.IsCompleted), "every join read answered");
         tripAnswers.SetResult();
-        await Wait.Eventually(() => scripts.Of("Trip").All(call => call.IsCompleted), Wait.Long, "every trip answered");
+        await Eventually.True(() => scripts.Of("Trip").All(call => call.IsCompleted), "every trip answered");
 
         // Redis has every trip; this instance never flapped back to Closed, and rejects every call.
         foreach (CircuitBreaker breaker in breakers)
         {
-            await Wait.Eventually(async () => await fleet.Field(breaker.Name, "st") == 1, Wait.Long, $"'{breaker.Name}' open in Redis");
+            await Eventually.True(async () => await fleet.Field(breaker.Name, "st") == 1, $"'{breaker.Name}' open in Redis");
             Assert.Equal(new[] { CircuitState.Open }, breaker.GetSummary().Transitions.Select(t => t.To));
             Assert.Equal(CircuitState.Open, breaker.Rejection()!.State);
         }

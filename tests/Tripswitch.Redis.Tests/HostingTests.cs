@@ -17,11 +17,11 @@ public sealed class HostingTests(SharedRedis redis) : IClassFixture<SharedRedis>
         using IHost b = await StartHostAsync(prefix);
         CircuitBreaker onA = a.Services.GetRequiredService<CircuitBreakerRegistry>().Get("openai/gpt-4.1");
         CircuitBreaker onB = b.Services.GetRequiredService<CircuitBreakerRegistry>().Get("openai/gpt-4.1");
-        Task<long> bOpens = Wait.ForState(onB, CircuitState.Open);
+        Task<long> bOpens = Eventually.StateChange(onB, CircuitState.Open);
 
         onA.Fail(2); // the host's threshold: A trips, and the trip reaches B through Redis
 
-        await bOpens.Within(Wait.Long, "host B's circuit opened");
+        await bOpens.Within("host B's circuit opened");
         Assert.Equal(CircuitState.Open, onA.State);
         Assert.NotNull(onB.Rejection());
         Assert.Equal(1, await redis.Admin.KeyExistsAsync(RedisKeyLayout.Hash(prefix, "openai/gpt-4.1")) ? 1 : 0);

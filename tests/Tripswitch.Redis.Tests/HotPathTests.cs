@@ -42,8 +42,8 @@ public sealed class HotPathTests(SharedRedis redis)
         Assert.True(during <= bound, $"{during} scripts for {Calls + 2} calls in {elapsed.TotalMilliseconds:F0} ms (bound {bound})");
 
         // The last outcomes reach Redis within about one ReportInterval, in a batch.
-        await Wait.Eventually(async () => await fleet.Field("hot", "cf") == 2, Wait.Long, "the two trailing failures reported");
-        double delay = Wait.Milliseconds(end, TimeProvider.System.GetTimestamp());
+        await Eventually.True(async () => await fleet.Field("hot", "cf") == 2, "the two trailing failures reported");
+        double delay = TimeProvider.System.GetElapsedTime(end).TotalMilliseconds;
         Assert.True(delay <= (ReportInterval * 2 + TimeSpan.FromMilliseconds(250)).TotalMilliseconds, $"reported {delay:F0} ms after the last call");
         ScriptCall[] reports = [.. scripts.Of("Report").Where(call => call.IsCompleted)];
         Assert.Equal(Calls, reports.Sum(call => call.Arg(1))); // a batch of one circuit: name, successes, failures, …
@@ -74,10 +74,10 @@ public sealed class HotPathTests(SharedRedis redis)
 
         // The local rules still decide at once: a trip, rejections, and (the fleet's lease being unavailable) a
         // half-open circuit that rejects instead of waiting for Redis.
-        Task<long> halfOpen = Wait.ForState(breaker, CircuitState.HalfOpen);
+        Task<long> halfOpen = Eventually.StateChange(breaker, CircuitState.HalfOpen);
         breaker.Fail(3);
         Assert.Equal(CircuitState.Open, breaker.Rejection()!.State);
-        await Wait.Eventually(() => breaker.State == CircuitState.HalfOpen, Wait.Long, "half-open after the open period");
+        await Eventually.True(() => breaker.State == CircuitState.HalfOpen, "half-open after the open period");
         await halfOpen;
         for (int i = 0; i < 100; i++)
         {

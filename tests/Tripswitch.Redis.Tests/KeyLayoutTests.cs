@@ -24,13 +24,13 @@ public sealed class KeyLayoutTests(SharedRedis redis)
         CircuitBreaker[] one = await first.JoinAsync("same-name");
         CircuitBreaker[] two = await second.JoinAsync("same-name");
 
-        Task<long> opened = Wait.ForState(one[1], CircuitState.Open);
+        Task<long> opened = Eventually.StateChange(one[1], CircuitState.Open);
         one[0].Fail(2);
-        await opened.Within(Wait.Long, "the first fleet's trip propagates");
+        await opened.Within("the first fleet's trip propagates");
 
         // The second fleet resyncs a few times: still closed, in Redis and everywhere.
         int[] gets = [.. second.Nodes.Select(node => node.Scripts.Completed("Get"))];
-        await Wait.Eventually(() => second.Nodes.Select((node, i) => node.Scripts.Completed("Get") - gets[i]).All(n => n >= 2), Wait.Long, "the second fleet resynced");
+        await Eventually.True(() => second.Nodes.Select((node, i) => node.Scripts.Completed("Get") - gets[i]).All(n => n >= 2), "the second fleet resynced");
         Assert.All(two, breaker => Assert.Equal(CircuitState.Closed, breaker.State));
         Assert.Equal(0, await second.Field("same-name", "st"));
         Assert.Equal(1, await first.Field("same-name", "st"));
@@ -45,7 +45,7 @@ public sealed class KeyLayoutTests(SharedRedis redis)
         CircuitBreaker[] breakers = await fleet.JoinAsync("layout");
         breakers[0].Fail(2);
         CircuitPermit probe = default;
-        await Wait.Eventually(() => breakers[1].TryAcquirePermit(out probe, out _) && probe.IsProbe, Wait.Long, "a probe holds a lease");
+        await Eventually.True(() => breakers[1].TryAcquirePermit(out probe, out _) && probe.IsProbe, "a probe holds a lease");
 
         IDatabase db = fleet.Admin;
         IServer server = db.Multiplexer.GetServer(db.Multiplexer.GetEndPoints()[0]);
@@ -79,11 +79,11 @@ public sealed class KeyLayoutTests(SharedRedis redis)
             CircuitBreaker breaker = (await fleet.JoinAsync("abandoned"))[0];
             breaker.Fail(2);
             key = fleet.HashKey("abandoned");
-            await Wait.Eventually(async () => await fleet.Field("abandoned", "st") == 1, Wait.Long, "open in Redis");
+            await Eventually.True(async () => await fleet.Field("abandoned", "st") == 1, "open in Redis");
             Assert.InRange((await fleet.Admin.KeyTimeToLiveAsync(key))!.Value, TimeSpan.FromMilliseconds(1), expiry);
         }
 
         // Nobody uses the circuit any more: its keys go away by themselves.
-        await Wait.Eventually(async () => !await redis.Admin.KeyExistsAsync(key), expiry * 5, "the abandoned key expired");
+        await Eventually.True(async () => !await redis.Admin.KeyExistsAsync(key), "the abandoned key expired", expiry * 5);
     }
 }

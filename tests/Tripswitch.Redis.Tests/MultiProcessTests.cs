@@ -29,15 +29,15 @@ public sealed class MultiProcessTests(SharedRedis redis)
 
         Assert.Equal("state Open", await a.SendAsync("state"));
         long tripped = TimeProvider.System.GetTimestamp();
-        await Wait.Eventually(async () => await b.SendAsync("state") == "state Open", Propagation, "process B reports Open");
-        Assert.True(Wait.Milliseconds(tripped, TimeProvider.System.GetTimestamp()) <= Propagation.TotalMilliseconds);
+        await Eventually.True(async () => await b.SendAsync("state") == "state Open", "process B reports Open", Propagation);
+        Assert.True(TimeProvider.System.GetElapsedTime(tripped).TotalMilliseconds <= Propagation.TotalMilliseconds);
         Assert.Equal("rejected Open", await b.SendAsync("ok"));
         Assert.Equal("degraded False", await b.SendAsync("degraded"));
 
         // After the open period, B's probe closes the circuit for both processes.
-        await Wait.Eventually(async () => await b.SendAsync("ok") == "probe-ok", Wait.Long, "B runs the fleet's probe");
+        await Eventually.True(async () => await b.SendAsync("ok") == "probe-ok", "B runs the fleet's probe");
         Assert.Equal("state Closed", await b.SendAsync("state"));
-        await Wait.Eventually(async () => await a.SendAsync("state") == "state Closed", Propagation, "process A reports Closed");
+        await Eventually.True(async () => await a.SendAsync("state") == "state Closed", "process A reports Closed", Propagation);
         Assert.Equal("ok", await a.SendAsync("ok"));
 
         Assert.Equal(0, await a.QuitAsync());
@@ -56,22 +56,21 @@ public sealed class MultiProcessTests(SharedRedis redis)
 
         Assert.Equal("failed", await a.SendAsync("fail"));
         Assert.Equal("failed", await a.SendAsync("fail"));
-        await Wait.Eventually(async () => await b.SendAsync("state") != "state Closed", Propagation, "B tripped");
+        await Eventually.True(async () => await b.SendAsync("state") != "state Closed", "B tripped", Propagation);
 
         // A takes the fleet's only probe and dies holding it.
-        await Wait.Eventually(async () => await a.SendAsync("hold-probe") == "probe-held", Wait.Long, "A probes");
+        await Eventually.True(async () => await a.SendAsync("hold-probe") == "probe-held", "A probes");
         a.Kill();
 
         // B is refused while the dead process's lease lives, then probes and closes the circuit.
-        await Wait.Eventually(async () => await b.SendAsync("ok") == "probe-ok", Wait.Long, "B probes after A's lease expired");
+        await Eventually.True(async () => await b.SendAsync("ok") == "probe-ok", "B probes after A's lease expired");
         Assert.Equal("state Closed", await b.SendAsync("state"));
         Assert.Equal(0, await b.QuitAsync());
     }
 
     private async Task WaitSubscribers(string prefix, int count)
-        => await Wait.Eventually(
+        => await Eventually.True(
             async () => (long)(await redis.Admin.ExecuteAsync("PUBSUB", "NUMSUB", prefix + "events"))[1] == count,
-            Wait.Long,
             $"{count} processes subscribed");
 }
 

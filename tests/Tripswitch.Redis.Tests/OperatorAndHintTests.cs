@@ -25,15 +25,15 @@ public sealed class OperatorAndHintTests(SharedRedis redis)
         await using Fleet fleet = await Fleet.StartAsync(redis.Server, redis.Admin, 3, Options);
         CircuitBreaker[] breakers = await fleet.JoinAsync("isolated");
 
-        Task<long>[] isolated = [.. breakers.Skip(1).Select(breaker => Wait.ForState(breaker, CircuitState.Isolated))];
+        Task<long>[] isolated = [.. breakers.Skip(1).Select(breaker => Eventually.StateChange(breaker, CircuitState.Isolated))];
         breakers[0].Isolate();
-        await Task.WhenAll(isolated.Select(task => task.Within(Wait.Long, "isolated everywhere")));
+        await Task.WhenAll(isolated.Select(task => task.Within("isolated everywhere")));
         Assert.All(breakers, breaker => Assert.Equal(CircuitState.Isolated, breaker.Rejection()!.State));
         Assert.Equal(3, await fleet.Field("isolated", "st"));
 
-        Task<long>[] closed = [.. breakers.Take(2).Select(breaker => Wait.ForState(breaker, CircuitState.Closed))];
+        Task<long>[] closed = [.. breakers.Take(2).Select(breaker => Eventually.StateChange(breaker, CircuitState.Closed))];
         breakers[2].Reset();
-        await Task.WhenAll(closed.Select(task => task.Within(Wait.Long, "closed everywhere")));
+        await Task.WhenAll(closed.Select(task => task.Within("closed everywhere")));
         Assert.All(breakers, breaker => Assert.True(breaker.TrySucceed()));
     }
 
@@ -45,11 +45,11 @@ public sealed class OperatorAndHintTests(SharedRedis redis)
         (CircuitBreaker a, CircuitBreaker b) = (breakers[0], breakers[1]);
 
         // A 429 that says "come back in 5 s" trips the circuit (RecoveryTimeout is 300 ms).
-        Task<long> bOpened = Wait.ForState(b, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(b, CircuitState.Open);
         a.AcquirePermit().RecordFailure(new SimulatedFailureException("429"), Hint);
-        await bOpened.Within(Wait.Long, "B Open");
-        await Wait.Eventually(() => fleet[0].Scripts.Of("Trip").Any(call => call.IsCompleted), Wait.Long, "A's trip acknowledged");
-        await Wait.Eventually(() => fleet[0].Scripts.Calls.Any(call => call.IsCompleted && call.StartedAt > fleet[0].Scripts.Of("Trip").First().CompletedAt), Wait.Long, "A applied the answer");
+        await bOpened.Within("B Open");
+        await Eventually.True(() => fleet[0].Scripts.Of("Trip").Any(call => call.IsCompleted), "A's trip acknowledged");
+        await Eventually.True(() => fleet[0].Scripts.Calls.Any(call => call.IsCompleted && call.StartedAt > fleet[0].Scripts.Of("Trip").First().CompletedAt), "A applied the answer");
 
         // Both keep the hinted period: B learnt it from Redis, and Redis's answer did not shorten A's.
         Assert.InRange(b.Rejection()!.RetryAfter, Hint - Elapsed, Hint);
@@ -68,13 +68,13 @@ public sealed class OperatorAndHintTests(SharedRedis redis)
         // "retry after 5 s": too late to count, but the hint extends the open period — for everyone.
         CircuitPermit first = a.AcquirePermit();
         CircuitPermit second = a.AcquirePermit();
-        Task<long> bOpened = Wait.ForState(b, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(b, CircuitState.Open);
         first.RecordFailure(new SimulatedFailureException());
-        await bOpened.Within(Wait.Long, "B Open");
+        await bOpened.Within("B Open");
         Assert.True(b.Rejection()!.RetryAfter <= Options.RecoveryTimeout);
 
         second.RecordFailure(new SimulatedFailureException("429"), Hint);
-        await Wait.Eventually(() => b.Rejection() is { } rejected && rejected.RetryAfter > TimeSpan.FromSeconds(1), Wait.Long, "B's open period extended");
+        await Eventually.True(() => b.Rejection() is { } rejected && rejected.RetryAfter > TimeSpan.FromSeconds(1), "B's open period extended");
         Assert.InRange(b.Rejection()!.RetryAfter, Hint - Elapsed, Hint);
         Assert.InRange(a.Rejection()!.RetryAfter, Hint - Elapsed, Hint);
     }

@@ -28,11 +28,11 @@ public sealed class RecoveryTests(SharedRedis redis)
 
         // A's store fails: A degrades.
         scripts.Intercept = static _ => Task.FromException<RedisResult>(new RedisConnectionException(ConnectionFailureType.SocketFailure, CommandFlags.None, "simulated outage", null, CommandStatus.Unknown));
-        await Wait.Eventually(() => fleet[0].Sharing.IsDegraded, Wait.Long, "A degraded");
+        await Eventually.True(() => fleet[0].Sharing.IsDegraded, "A degraded");
 
         // Meanwhile the fleet's state is lost and recreated (Redis restarted empty): a new epoch.
         await fleet.Admin.KeyDeleteAsync(fleet.HashKey("outage"));
-        await Wait.Eventually(async () => await fleet.Admin.KeyExistsAsync(fleet.HashKey("outage")), Wait.Long, "B recreated the circuit");
+        await Eventually.True(async () => await fleet.Admin.KeyExistsAsync(fleet.HashKey("outage")), "B recreated the circuit");
 
         // A trips on its local rules.
         a.Fail(3);
@@ -40,9 +40,9 @@ public sealed class RecoveryTests(SharedRedis redis)
 
         // The store answers again, but A's outcome reports are slow: only A's own word on its trip can open the fleet.
         var reportsMayGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<long> bOpened = Wait.ForState(b, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(b, CircuitState.Open);
         scripts.Intercept = call => call.Script == "Report" ? HoldThen(reportsMayGo.Task, call) : null;
-        await bOpened.Within(Wait.Long, "A's trip reaches B after the recovery");
+        await bOpened.Within("A's trip reaches B after the recovery");
         reportsMayGo.SetResult();
 
         Assert.False(fleet[0].Sharing.IsDegraded);

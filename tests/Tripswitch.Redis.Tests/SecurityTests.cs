@@ -35,13 +35,13 @@ public sealed class SecurityTests
         await using RedisCircuitSharing a = await RedisCircuitSharing.ConnectAsync(registryA, server.Configuration, options);
         await using RedisCircuitSharing b = await RedisCircuitSharing.ConnectAsync(registryB, server.Configuration, options);
         await using ConnectionMultiplexer admin = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-        await Wait.Eventually(async () => (long)(await admin.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", options.KeyPrefix + "events"))[1] == 2, Wait.Long, "both subscribed");
+        await Eventually.True(async () => (long)(await admin.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", options.KeyPrefix + "events"))[1] == 2, "both subscribed");
 
         CircuitBreaker aBreaker = registryA.Get("secured");
         CircuitBreaker bBreaker = registryB.Get("secured");
-        Task<long> bOpened = Wait.ForState(bBreaker, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(bBreaker, CircuitState.Open);
         aBreaker.Fail(2);
-        await bOpened.Within(Wait.Long, "the trip reaches B");
+        await bOpened.Within("the trip reaches B");
         Assert.Equal("1", (string?)await admin.GetDatabase().HashGetAsync(RedisKeyLayout.Hash(options.KeyPrefix, "secured"), "st"));
         Assert.False(a.IsDegraded || b.IsDegraded);
     }
@@ -55,7 +55,7 @@ public sealed class SecurityTests
         CircuitBreaker breaker = registry.Get("refused");
 
         Assert.True(breaker.TrySucceed());
-        await Wait.Eventually(() => sharing.IsDegraded, Wait.Long, "degraded: Redis refuses the connection");
+        await Eventually.True(() => sharing.IsDegraded, "degraded: Redis refuses the connection");
         breaker.Fail(2);
         Assert.Equal(CircuitState.Open, breaker.Rejection()!.State); // the local rules still protect
     }
@@ -92,13 +92,13 @@ public sealed class SecurityTests
             await using RedisCircuitSharing a = RedisCircuitSharing.Attach(registryA, connectionA, options);
             await using RedisCircuitSharing b = RedisCircuitSharing.Attach(registryB, connectionB, options);
             IDatabase admin = connectionA.GetDatabase();
-            await Wait.Eventually(async () => (long)(await admin.ExecuteAsync("PUBSUB", "NUMSUB", options.KeyPrefix + "events"))[1] == 2, Wait.Long, "both subscribed over TLS");
+            await Eventually.True(async () => (long)(await admin.ExecuteAsync("PUBSUB", "NUMSUB", options.KeyPrefix + "events"))[1] == 2, "both subscribed over TLS");
 
             CircuitBreaker aBreaker = registryA.Get("tls");
             CircuitBreaker bBreaker = registryB.Get("tls");
-            Task<long> bOpened = Wait.ForState(bBreaker, CircuitState.Open);
+            Task<long> bOpened = Eventually.StateChange(bBreaker, CircuitState.Open);
             aBreaker.Fail(2);
-            await bOpened.Within(Wait.Long, "the trip reaches B over TLS");
+            await bOpened.Within("the trip reaches B over TLS");
             Assert.Equal("1", (string?)await admin.HashGetAsync(RedisKeyLayout.Hash(options.KeyPrefix, "tls"), "st"));
             Assert.False(a.IsDegraded || b.IsDegraded);
 
@@ -108,7 +108,7 @@ public sealed class SecurityTests
             await using RedisCircuitSharing c = await RedisCircuitSharing.ConnectAsync(registryC, server.Endpoint + ",ssl=true,sslHost=127.0.0.1" + FailFast, options);
             CircuitBreaker cBreaker = registryC.Get("tls");
             Assert.True(cBreaker.TrySucceed());
-            await Wait.Eventually(() => c.IsDegraded, Wait.Long, "the untrusted connection is degraded");
+            await Eventually.True(() => c.IsDegraded, "the untrusted connection is degraded");
             Assert.Equal(CircuitState.Closed, cBreaker.State); // it never heard of the fleet's open circuit
         }
         finally

@@ -34,23 +34,23 @@ public sealed class ServerClockTests(SharedRedis redis)
 
         long before = await fleet.Admin.ServerTimeMs();
         a.Fail(2);
-        await Wait.Eventually(async () => await fleet.Field("clock", "st") == 1, Wait.Long, "open in Redis");
+        await Eventually.True(async () => await fleet.Field("clock", "st") == 1, "open in Redis");
         long after = await fleet.Admin.ServerTimeMs();
         long until = (await fleet.Field("clock", "until"))!.Value;
         Assert.InRange(until, before + (long)recovery.TotalMilliseconds, after + (long)recovery.TotalMilliseconds);
 
         // B joins 600 ms into the open period, by the server's clock: it is left with the rest of the fleet's period.
-        await Wait.Eventually(async () => await fleet.Admin.ServerTimeMs() >= until - 900, Wait.Long, "600 ms of the open period passed on the server");
+        await Eventually.True(async () => await fleet.Admin.ServerTimeMs() >= until - 900, "600 ms of the open period passed on the server");
         Node late = await fleet.AddAsync(new CircuitBreakerRegistry(bOptions));
         CircuitBreaker b = late["clock"];
-        await Wait.Eventually(() => b.State == CircuitState.Open, Wait.Long, "B follows the fleet");
+        await Eventually.True(() => b.State == CircuitState.Open, "B follows the fleet");
         long t2 = await fleet.Admin.ServerTimeMs();
         TimeSpan left = b.GetSummary().RetryAfter;
         long t3 = await fleet.Admin.ServerTimeMs();
         Assert.InRange(left.TotalMilliseconds, until - t3 - tolerance.TotalMilliseconds, until - t2 + tolerance.TotalMilliseconds);
 
         // Both half-open when the server's period ends: not before (by either host's clock), and not much later.
-        await Wait.Eventually(() => b.State == CircuitState.HalfOpen && a.State == CircuitState.HalfOpen, Wait.Long, "half-open");
+        await Eventually.True(() => b.State == CircuitState.HalfOpen && a.State == CircuitState.HalfOpen, "half-open");
         long t4 = await fleet.Admin.ServerTimeMs();
         Assert.InRange(t4, until - 2, until + 500);
     }

@@ -27,18 +27,18 @@ public sealed class SharedCircuitTests(SharedRedis redis)
         (CircuitBreaker a, CircuitBreaker b, CircuitBreaker c) = (breakers[0], breakers[1], breakers[2]);
 
         a.Fail(2);
-        await Wait.Eventually(async () => await fleet.Field("payments", "cf") == 2, Wait.Long, "A's two failures reported");
+        await Eventually.True(async () => await fleet.Field("payments", "cf") == 2, "A's two failures reported");
         Assert.Equal(0, await fleet.Field("payments", "st"));
         Assert.All(breakers, breaker => Assert.Equal(CircuitState.Closed, breaker.State)); // two failures are below the threshold of 3
 
-        Task<long>[] opened = [.. breakers.Select(breaker => Wait.ForState(breaker, CircuitState.Open))];
+        Task<long>[] opened = [.. breakers.Select(breaker => Eventually.StateChange(breaker, CircuitState.Open))];
         long lastFailure = TimeProvider.System.GetTimestamp();
         Assert.True(b.Fail()); // B alone has seen one failure: only the fleet's count trips the circuit
-        long[] at = await Task.WhenAll(opened.Select(task => task.Within(Wait.Long, "every instance Open")));
+        long[] at = await Task.WhenAll(opened.Select(task => task.Within("every instance Open")));
 
         // The trip happens when B's batch reaches Redis (at most one ReportInterval late); every instance follows at once.
-        double spread = Wait.Milliseconds(at.Min(), at.Max());
-        double sinceFailure = Wait.Milliseconds(lastFailure, at.Max());
+        double spread = TimeProvider.System.GetElapsedTime(at.Min(), at.Max()).TotalMilliseconds;
+        double sinceFailure = TimeProvider.System.GetElapsedTime(lastFailure, at.Max()).TotalMilliseconds;
         Assert.True(spread <= Propagation.TotalMilliseconds, $"the instances opened {spread:F1} ms apart");
         Assert.True(sinceFailure <= (ReportInterval + Propagation).TotalMilliseconds, $"the last instance opened {sinceFailure:F1} ms after the tripping failure");
         Assert.Equal(1, await fleet.Field("payments", "st"));
@@ -60,22 +60,22 @@ public sealed class SharedCircuitTests(SharedRedis redis)
         for (int round = 0; round < 3; round++)
         {
             CircuitBreaker tripper = breakers[round];
-            Task<long>[] opened = [.. breakers.Select(breaker => Wait.ForState(breaker, CircuitState.Open))];
+            Task<long>[] opened = [.. breakers.Select(breaker => Eventually.StateChange(breaker, CircuitState.Open))];
             tripper.Fail(3);
-            long[] at = await Task.WhenAll(opened.Select(task => task.Within(Wait.Long, "every instance Open")));
+            long[] at = await Task.WhenAll(opened.Select(task => task.Within("every instance Open")));
             long tripped = at[round];
             for (int i = 0; i < breakers.Length; i++)
             {
-                double delay = Wait.Milliseconds(tripped, at[i]);
+                double delay = TimeProvider.System.GetElapsedTime(tripped, at[i]).TotalMilliseconds;
                 Assert.True(delay <= Propagation.TotalMilliseconds, $"round {round}: instance {i} opened {delay:F1} ms after the trip");
                 Assert.NotNull(breakers[i].Rejection());
             }
 
             // An operator's reset on any instance closes the circuit for the whole fleet.
-            Task<long>[] closed = [.. breakers.Select(breaker => Wait.ForState(breaker, CircuitState.Closed))];
+            Task<long>[] closed = [.. breakers.Select(breaker => Eventually.StateChange(breaker, CircuitState.Closed))];
             breakers[(round + 1) % breakers.Length].Reset();
-            await Task.WhenAll(closed.Select(task => task.Within(Wait.Long, "every instance Closed after the reset")));
-            await Wait.Eventually(async () => await fleet.Field("search", "st") == 0, Wait.Long, "closed in Redis");
+            await Task.WhenAll(closed.Select(task => task.Within("every instance Closed after the reset")));
+            await Eventually.True(async () => await fleet.Field("search", "st") == 0, "closed in Redis");
         }
     }
 
@@ -89,23 +89,23 @@ public sealed class SharedCircuitTests(SharedRedis redis)
         // Hold A's outcome reports until the operator has reset the circuit (a report can always be that late).
         var reportsMayGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         fleet[0].Scripts.Intercept = call => call.Script == "Report" ? HoldThen(reportsMayGo.Task, call) : null;
-        Task<long> bOpened = Wait.ForState(b, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(b, CircuitState.Open);
         a.Fail(3);
-        await bOpened.Within(Wait.Long, "B Open");
+        await bOpened.Within("B Open");
 
-        Task<long> bClosed = Wait.ForState(b, CircuitState.Closed);
+        Task<long> bClosed = Eventually.StateChange(b, CircuitState.Closed);
         a.Reset();
-        await bClosed.Within(Wait.Long, "B Closed after the reset");
+        await bClosed.Within("B Closed after the reset");
         reportsMayGo.SetResult();
 
         // Once A has applied the reset's answer (A's next script completed after it; outcomes in the round trip
         // between a change and its answer are attributed to the state before), one new failure on A: it is reported,
         // and counts as one (below the threshold)...
         ScriptCall set = Assert.Single(fleet[0].Scripts.Of("Set"));
-        await Wait.Eventually(() => set.IsCompleted && fleet[0].Scripts.Calls.Any(call => call.StartedAt > set.CompletedAt && call.IsCompleted), Wait.Long, "A applied the reset");
+        await Eventually.True(() => set.IsCompleted && fleet[0].Scripts.Calls.Any(call => call.StartedAt > set.CompletedAt && call.IsCompleted), "A applied the reset");
         long fresh = TimeProvider.System.GetTimestamp();
         Assert.True(a.Fail());
-        await Wait.Eventually(() => fleet[0].Scripts.Of("Report").Any(call => call.IsCompleted && call.StartedAt > fresh), Wait.Long, "A's new failure reported");
+        await Eventually.True(() => fleet[0].Scripts.Of("Report").Any(call => call.IsCompleted && call.StartedAt > fresh), "A's new failure reported");
 
         // ... while the three failures from before the reset never trip the circuit the operator just closed.
         Assert.Equal(0, await fleet.Field("reset", "st"));
@@ -121,16 +121,17 @@ public sealed class SharedCircuitTests(SharedRedis redis)
         TimeSpan resync = TimeSpan.FromMilliseconds(200);
         await using Fleet fleet = await Fleet.StartAsync(redis.Server, redis.Admin, 2, Threshold3, o => o.ResyncInterval = resync);
         CircuitBreaker[] breakers = await fleet.JoinAsync("resync");
-        Task<long>[] opened = [.. breakers.Select(breaker => Wait.ForState(breaker, CircuitState.Open))];
+        Task<long>[] opened = [.. breakers.Select(breaker => Eventually.StateChange(breaker, CircuitState.Open))];
 
         long written = TimeProvider.System.GetTimestamp();
         await fleet.Admin.OpenWithoutPublishing(fleet.HashKey("resync"), openForMs: 20_000);
 
-        long[] at = await Task.WhenAll(opened.Select(task => task.Within(Wait.Long, "every instance Open")));
+        long[] at = await Task.WhenAll(opened.Select(task => task.Within("every instance Open")));
         foreach (long when in at)
         {
             // No message was published: only the periodic resync can have told them (within one interval, plus a tick).
-            Assert.True(Wait.Milliseconds(written, when) <= (resync * 2 + Propagation).TotalMilliseconds, $"opened {Wait.Milliseconds(written, when):F0} ms after the write");
+            TimeSpan after = TimeProvider.System.GetElapsedTime(written, when);
+            Assert.True(after <= resync * 2 + Propagation, $"opened {after.TotalMilliseconds:F0} ms after the write");
         }
 
         Assert.All(breakers, breaker => Assert.InRange(breaker.Rejection()!.RetryAfter, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(20)));
@@ -145,16 +146,17 @@ public sealed class SharedCircuitTests(SharedRedis redis)
         (CircuitBreaker a, CircuitBreaker b) = (breakers[0], breakers[1]);
 
         await fleet[1].Connection.GetSubscriber().UnsubscribeAllAsync();
-        await Wait.Eventually(async () => await fleet.Subscribers() == 1, Wait.Long, "B no longer subscribed");
+        await Eventually.True(async () => await fleet.Subscribers() == 1, "B no longer subscribed");
 
-        Task<long> bOpened = Wait.ForState(b, CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(b, CircuitState.Open);
         int getsBefore = fleet[1].Scripts.Completed("Get");
         long tripped = TimeProvider.System.GetTimestamp();
         a.Fail(3);
-        long at = await bOpened.Within(Wait.Long, "B Open");
+        long at = await bOpened.Within("B Open");
 
         Assert.True(fleet[1].Scripts.Completed("Get") > getsBefore, "B learnt of the trip by resyncing");
-        Assert.True(Wait.Milliseconds(tripped, at) <= (resync * 2 + Propagation).TotalMilliseconds, $"B opened {Wait.Milliseconds(tripped, at):F0} ms after the trip");
+        TimeSpan after = TimeProvider.System.GetElapsedTime(tripped, at);
+        Assert.True(after <= resync * 2 + Propagation, $"B opened {after.TotalMilliseconds:F0} ms after the trip");
         Assert.NotNull(b.Rejection());
     }
 
@@ -165,11 +167,11 @@ public sealed class SharedCircuitTests(SharedRedis redis)
         CircuitBreaker[] tripped = await fleet.JoinAsync("openai/gpt-4.1");
         CircuitBreaker[] other = await fleet.JoinAsync("openai/gpt-4.1-mini");
 
-        Task<long> opened = Wait.ForState(tripped[1], CircuitState.Open);
+        Task<long> opened = Eventually.StateChange(tripped[1], CircuitState.Open);
         tripped[0].Fail(3);
-        await opened.Within(Wait.Long, "B's gpt-4.1 Open");
+        await opened.Within("B's gpt-4.1 Open");
 
-        await Wait.Eventually(() => fleet[1].Scripts.Of("Get", fleet.HashKey("openai/gpt-4.1-mini")).Count(c => c.IsCompleted) >= 2, Wait.Long, "B resynced gpt-4.1-mini");
+        await Eventually.True(() => fleet[1].Scripts.Of("Get", fleet.HashKey("openai/gpt-4.1-mini")).Count(c => c.IsCompleted) >= 2, "B resynced gpt-4.1-mini");
         Assert.All(other, breaker => Assert.Equal(CircuitState.Closed, breaker.State));
         Assert.Equal(0, await fleet.Field("openai/gpt-4.1-mini", "st"));
     }
@@ -185,13 +187,13 @@ public sealed class SharedCircuitTests(SharedRedis redis)
         CircuitBreaker a = registry.Get("existing");
         a.Fail(2);
         Node late = await fleet.AddAsync(registry);
-        await Wait.Eventually(() => late.Scripts.Completed("Get", fleet.HashKey("existing")) >= 3, Wait.Long, "A resynced a few times");
+        await Eventually.True(() => late.Scripts.Completed("Get", fleet.HashKey("existing")) >= 3, "A resynced a few times");
         Assert.Empty(late.Scripts.Of("Report")); // its history is its own, not news for the fleet
         Assert.Equal(0, await fleet.Field("existing", "cf"));
 
-        Task<long> aOpened = Wait.ForState(a, CircuitState.Open);
+        Task<long> aOpened = Eventually.StateChange(a, CircuitState.Open);
         b.Fail(3);
-        await aOpened.Within(Wait.Long, "B's trip reaches the breaker that existed before attaching");
+        await aOpened.Within("B's trip reaches the breaker that existed before attaching");
         Assert.NotNull(a.Rejection());
     }
 

@@ -27,19 +27,19 @@ public sealed class WindowRuleTests(SharedRedis redis)
 
         // 8 straight failures: below the window's MinimumThroughput, so the circuit stays closed without sharing — and with it.
         breakers[0].Fail(8);
-        await Wait.Eventually(async () => await fleet.Field("window", "cf") == 8, Wait.Long, "the 8 failures reported");
+        await Eventually.True(async () => await fleet.Field("window", "cf") == 8, "the 8 failures reported");
         Assert.Equal(0, await fleet.Field("window", "st"));
         Assert.All(breakers, breaker => Assert.Equal(CircuitState.Closed, breaker.State));
         Assert.True(breakers[1].TrySucceed());
 
         // The window's own rule still trips it, judged on the fleet's calls: 20 calls of which 11 failed.
-        Task<long> bOpened = Wait.ForState(breakers[1], CircuitState.Open);
+        Task<long> bOpened = Eventually.StateChange(breakers[1], CircuitState.Open);
         FleetWindowTests.Mix(breakers[0], successes: 8, failures: 2);
         await fleet.Holds("window", 19);
         Assert.Equal(0, await fleet.Field("window", "st"));
         breakers[0].Fail(1);
 
-        await bOpened.Within(Wait.Long, "the fleet's window trip reaches B");
+        await bOpened.Within("the fleet's window trip reaches B");
         Assert.Equal(1, await fleet.Field("window", "st"));
         Assert.Equal(CircuitState.Open, breakers[0].Rejection()!.State);
     }

@@ -32,12 +32,12 @@ public sealed class ClusterOutageTests
 
         // Callers on every instance and every circuit, all the time.
         await using var load = new CallerLoad(fleet.Nodes.SelectMany(node => names.Select(name => node[name + "/busy"])));
-        await Wait.Eventually(() => load.Calls > 100, Wait.Long, "calls flowing");
+        await Eventually.True(() => load.Calls > 100, "calls flowing");
 
         await cluster.Masters[0].KillAsync();
         long callsAtKill = load.Calls;
         await cluster.WaitUntilFailedAsync();
-        await Wait.Eventually(() => fleet.Nodes.All(node => node.Sharing.IsDegraded), Wait.Long, "every instance degraded");
+        await Eventually.True(() => fleet.Nodes.All(node => node.Sharing.IsDegraded), "every instance degraded");
 
         // Every instance trips every circuit on its own rules, at once, whichever master held the circuit...
         for (int i = 0; i < fleet.Nodes.Count; i++)
@@ -63,13 +63,13 @@ public sealed class ClusterOutageTests
             foreach (string name in names)
             {
                 CircuitBreaker breaker = node[name];
-                await Wait.Eventually(() => breaker.State == CircuitState.HalfOpen, Wait.Long, $"'{name}' half-open locally");
+                await Eventually.True(() => breaker.State == CircuitState.HalfOpen, $"'{name}' half-open locally");
                 Assert.True(breaker.TrySucceed());
                 Assert.Equal(CircuitState.Closed, breaker.State);
             }
         }
 
-        await Wait.Eventually(() => load.Calls > callsAtKill + 300, Wait.Long, "calls kept flowing with the master dead");
+        await Eventually.True(() => load.Calls > callsAtKill + 300, "calls kept flowing with the master dead");
         await load.DisposeAsync();
         Assert.Empty(load.Unexpected); // every call ran or was rejected by the rules; no store error reached a caller
         Assert.Equal(0, load.Rejected); // the busy circuits stayed closed: nothing tripped them
@@ -95,19 +95,19 @@ public sealed class ClusterOutageTests
         CircuitBreaker[] aliveCircuit = await fleet.JoinAsync(alive);
 
         await cluster.Masters[0].KillAsync();
-        await Wait.Eventually(() => fleet.Nodes.All(node => node.Scripts.Faulted.Any(call => call.Key == fleet.HashKey(dead))), Wait.Long, "every instance's resync of the dead master's circuit failed");
+        await Eventually.True(() => fleet.Nodes.All(node => node.Scripts.Faulted.Any(call => call.Key == fleet.HashKey(dead))), "every instance's resync of the dead master's circuit failed");
 
         // The dead master's circuit: a local trip, then a whole local cycle decided without leases.
         deadCircuit[0].Fail(defaults.FailureThreshold);
         Assert.Equal(CircuitState.Open, deadCircuit[0].Rejection()!.State);
-        await Wait.Eventually(() => deadCircuit[0].State == CircuitState.HalfOpen, Wait.Long, "half-open locally");
+        await Eventually.True(() => deadCircuit[0].State == CircuitState.HalfOpen, "half-open locally");
         Assert.True(deadCircuit[0].TrySucceed(), "the probe runs on the local rules, although other circuits' scripts succeed");
         Assert.Equal(CircuitState.Closed, deadCircuit[0].State);
 
         // A circuit on a live master is still one circuit for the fleet.
-        Task<long>[] opened = [.. aliveCircuit.Select(breaker => Wait.ForState(breaker, CircuitState.Open))];
+        Task<long>[] opened = [.. aliveCircuit.Select(breaker => Eventually.StateChange(breaker, CircuitState.Open))];
         aliveCircuit[1].Fail(defaults.FailureThreshold);
-        await Task.WhenAll(opened.Select(task => task.Within(Wait.Long, "the live master's circuit opens on every instance")));
+        await Task.WhenAll(opened.Select(task => task.Within("the live master's circuit opens on every instance")));
         Assert.All(aliveCircuit, breaker => Assert.Equal(CircuitState.Open, breaker.Rejection()!.State));
     }
 }

@@ -31,13 +31,13 @@ public sealed class ClusterTests(SharedCluster redis) : IClassFixture<SharedClus
             circuits[c] = await fleet.JoinAsync(names[c]);
         }
 
-        Task<long>[] opened = [.. circuits.SelectMany(breakers => breakers.Select(breaker => Wait.ForState(breaker, CircuitState.Open)))];
+        Task<long>[] opened = [.. circuits.SelectMany(breakers => breakers.Select(breaker => Eventually.StateChange(breaker, CircuitState.Open)))];
         for (int c = 0; c < names.Length; c++)
         {
             circuits[c][c % 3].Fail(Options.FailureThreshold); // trips on a different instance each time
         }
 
-        await Task.WhenAll(opened.Select(task => task.Within(Wait.Long, "every circuit open on every instance")));
+        await Task.WhenAll(opened.Select(task => task.Within("every circuit open on every instance")));
         for (int c = 0; c < names.Length; c++)
         {
             Assert.All(circuits[c], breaker => Assert.Equal(CircuitState.Open, breaker.Rejection()!.State));
@@ -66,14 +66,13 @@ public sealed class ClusterTests(SharedCluster redis) : IClassFixture<SharedClus
         {
             CircuitBreaker[] breakers = await fleet.JoinAsync(name);
             breakers[0].Fail(options.FailureThreshold);
-            await Wait.Eventually(() => breakers.All(breaker => breaker.State != CircuitState.Closed), Wait.Long, $"'{name}' tripped everywhere");
+            await Eventually.True(() => breakers.All(breaker => breaker.State != CircuitState.Closed), $"'{name}' tripped everywhere");
 
             using var race = new ProbeRace(breakers, threadsPerInstance: 3);
-            await Wait.Eventually(() => race.Started >= MaxProbes, Wait.Long, $"'{name}': {MaxProbes} probes started");
+            await Eventually.True(() => race.Started >= MaxProbes, $"'{name}': {MaxProbes} probes started");
             int[] before = [.. fleet.Nodes.Select(node => node.Scripts.Completed("Lease", fleet.HashKey(name)))];
-            await Wait.Eventually(
+            await Eventually.True(
                 () => Enumerable.Range(0, 3).All(i => race.LocalProbes(i) >= MaxProbes || fleet[i].Scripts.Completed("Lease", fleet.HashKey(name)) - before[i] >= 3),
-                Wait.Long,
                 $"'{name}': every other instance refused a lease three more times");
 
             Assert.Equal(MaxProbes, race.Started);
@@ -81,7 +80,7 @@ public sealed class ClusterTests(SharedCluster redis) : IClassFixture<SharedClus
             Assert.Equal(MaxProbes, await fleet.Admin.SortedSetLengthAsync(fleet.LeasesKey(name)));
 
             race.Release();
-            await Wait.Eventually(() => breakers.All(breaker => breaker.State == CircuitState.Closed), Wait.Long, $"'{name}' closed everywhere");
+            await Eventually.True(() => breakers.All(breaker => breaker.State == CircuitState.Closed), $"'{name}' closed everywhere");
             Assert.True(race.MaxConcurrent <= MaxProbes, $"'{name}': {race.MaxConcurrent} probes ran at the same time");
         }
 

@@ -106,7 +106,7 @@ internal sealed class Fleet : IAsyncDisposable
         Node node = await Node.StartAsync(Configuration, registry, Options);
         _nodes.Add(node);
         int expected = _nodes.Count;
-        await Wait.Eventually(async () => await Subscribers() >= expected, Wait.Long, $"{expected} instances subscribed to {Channel}");
+        await Eventually.True(async () => await Subscribers() >= expected, $"{expected} instances subscribed to {Channel}");
         return node;
     }
 
@@ -128,7 +128,7 @@ internal sealed class Fleet : IAsyncDisposable
     {
         CircuitBreaker[] breakers = [.. _nodes.Select(node => node[circuit])];
         string key = HashKey(circuit);
-        await Wait.Eventually(() => _nodes.All(node => node.Scripts.Completed("Get", key) > 0), Wait.Long, $"every instance read '{circuit}'");
+        await Eventually.True(() => _nodes.All(node => node.Scripts.Completed("Get", key) > 0), $"every instance read '{circuit}'");
         return breakers;
     }
 
