@@ -9,6 +9,12 @@ using Tripswitch.Benchmarks;
 // Fastest check, in-process, no BenchmarkDotNet build (seconds):       ... -- --smoke [name filter]
 // Two-thread scaling cross-check outside BenchmarkDotNet (best of 180 batches):  ... -- --scaling
 // Heap bytes per circuit, 20,000-circuit registry, vs Polly's registry (fresh process per row): ... -- --memory
+// Where a cold circuit's bytes go, object by object:                  ... -- --memory-breakdown
+if (args.Length > 0 && args[0] == "--memory-breakdown")
+{
+    return MemoryBreakdown.Run();
+}
+
 if (args.Length > 0 && args[0] == "--scaling")
 {
     return ScalingProbe.Run();

@@ -13,7 +13,7 @@ namespace Tripswitch;
 /// <see cref="TryAcquirePermit(out CircuitPermit, out CircuitRejection)"/> followed by one report on the <see cref="CircuitPermit"/>. The closed-state path
 /// takes no lock. Instances are thread-safe.
 /// </remarks>
-public sealed class CircuitBreaker
+public sealed partial class CircuitBreaker
 {
     private readonly CircuitStateMachine _machine;
     private SharedCircuit? _shared;
@@ -25,21 +25,8 @@ public sealed class CircuitBreaker
     {
         CircuitBreakerOptions copy = options?.Clone() ?? new CircuitBreakerOptions();
         copy.Validate();
-        _machine = new CircuitStateMachine(copy, RaiseStateChanged);
-        _machine.Rejected += RaiseRejected;
+        _machine = new CircuitStateMachine(copy, this);
     }
-
-    /// <summary>
-    /// Raised for every call the circuit rejects, on the caller's thread, outside any lock (for logging at a fine level;
-    /// keep handlers cheap: they run on the rejection path).
-    /// </summary>
-    public event EventHandler<CircuitRejection>? Rejected;
-
-    /// <summary>
-    /// Raised after every state change, outside any internal lock, in the order the changes happened. A handler that
-    /// throws does not affect the breaker; keep handlers short, since the thread that delivers them waits for them.
-    /// </summary>
-    public event EventHandler<CircuitTransition>? StateChanged;
 
     /// <summary>The circuit's name (<see cref="CircuitBreakerOptions.Name"/>).</summary>
     public string Name => _machine.Name;
@@ -392,10 +379,5 @@ public sealed class CircuitBreaker
     /// <inheritdoc/>
     public override string ToString() => $"CircuitBreaker '{Name}' ({State})";
 
-    private void RaiseStateChanged(CircuitTransition transition) => StateChanged?.Invoke(this, transition);
-
-    private void RaiseRejected(CircuitRejection rejection) => Rejected?.Invoke(this, rejection);
-
     private static CircuitOpenException CreateRejectedException(CircuitRejection rejection) => rejection.ToException();
-
 }

@@ -204,8 +204,7 @@ public sealed class CircuitBreakerRegistry
         Entry entry = _entries.GetOrAdd(key, created);
         if (ReferenceEquals(entry, created))
         {
-            created.Breaker.StateChanged += OnBreakerStateChanged;
-            created.Breaker.Rejected += OnBreakerRejected;
+            created.Breaker.Registry = this; // from now on, its transitions and rejections are the registry's events too
             if (Volatile.Read(ref _coordinatorFactory) is { } factory)
             {
                 created.Breaker.SetCoordinator(factory);
@@ -284,7 +283,6 @@ public sealed class CircuitBreakerRegistry
         }
     }
 
-
     private void Touch(Entry entry)
     {
         // Every access moves the clock and stamps its entry, so eviction follows exact least-recently-used order for one
@@ -346,8 +344,7 @@ public sealed class CircuitBreakerRegistry
                 // Checked again just before removal: a breaker that tripped or started a call since the scan stays.
                 if (IsIdle(entry) && _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry)))
                 {
-                    entry.Breaker.StateChanged -= OnBreakerStateChanged;
-                    entry.Breaker.Rejected -= OnBreakerRejected;
+                    entry.Breaker.Registry = null;
                     entry.Breaker.Machine.Detach();
                     entry.Breaker.SetCoordinator(null);
                     Interlocked.Decrement(ref _count);
@@ -368,9 +365,11 @@ public sealed class CircuitBreakerRegistry
 
     private static int EvictionBatch(int capacity) => Math.Max(1, capacity / 16);
 
-    private void OnBreakerStateChanged(object? sender, CircuitTransition transition) => StateChanged?.Invoke(sender, transition);
+    /// <summary>Raises <see cref="StateChanged"/> for a breaker the registry holds (called by the breaker itself).</summary>
+    internal void OnBreakerStateChanged(CircuitBreaker breaker, CircuitTransition transition) => StateChanged?.Invoke(breaker, transition);
 
-    private void OnBreakerRejected(object? sender, CircuitRejection rejection) => Rejected?.Invoke(sender, rejection);
+    /// <summary>Raises <see cref="Rejected"/> for a breaker the registry holds (called by the breaker itself).</summary>
+    internal void OnBreakerRejected(CircuitBreaker breaker, CircuitRejection rejection) => Rejected?.Invoke(breaker, rejection);
 
     /// <summary>Validated defaults, overrides and capacity, replaced as a whole.</summary>
     private sealed class Configuration

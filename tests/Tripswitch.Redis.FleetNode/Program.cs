@@ -2,6 +2,7 @@ using System.Globalization;
 using Tripswitch;
 using Tripswitch.Redis;
 using Tripswitch.Redis.FleetNode;
+using Tripswitch.Testing;
 
 // One member of a fleet sharing a circuit through Redis, driven by line commands on stdin (see Usage), or the
 // propagation measurement ("measure"). Used by tests/Tripswitch.Redis.Tests (MultiProcessTests) as a separate OS process.
@@ -143,9 +144,9 @@ namespace Tripswitch.Redis.FleetNode
                     case "fail":
                         try
                         {
-                            breaker.Execute(static () => throw new SimulatedFailureException());
+                            breaker.Execute(static () => throw new TestFailureException());
                         }
-                        catch (SimulatedFailureException)
+                        catch (TestFailureException)
                         {
                             Console.WriteLine("failed");
                         }
@@ -209,24 +210,6 @@ namespace Tripswitch.Redis.FleetNode
             }
 
             return 0;
-        }
-    }
-
-    internal sealed class SimulatedFailureException : Exception
-    {
-        public SimulatedFailureException()
-            : base("simulated failure")
-        {
-        }
-
-        public SimulatedFailureException(string message)
-            : base(message)
-        {
-        }
-
-        public SimulatedFailureException(string message, Exception innerException)
-            : base(message, innerException)
-        {
         }
     }
 }

@@ -15,7 +15,7 @@ internal sealed partial class CircuitStateMachine
         }
 
         long version;
-        lock (_sync)
+        lock (Sync)
         {
             if ((CircuitState)(_stateWord & StateMask) != CircuitState.Isolated)
             {
@@ -25,14 +25,14 @@ internal sealed partial class CircuitStateMachine
             version = _localVersion = _stateWord >> GenerationShift; // an operator's decision, even when nothing changed
         }
 
-        _log.Dispatch();
+        Dispatch();
         _coordinator?.OnManualChange(CircuitState.Isolated, version);
     }
 
     public void Reset()
     {
         long version;
-        lock (_sync)
+        lock (Sync)
         {
             if ((CircuitState)(_stateWord & StateMask) != CircuitState.Closed)
             {
@@ -54,7 +54,7 @@ internal sealed partial class CircuitStateMachine
             version = _localVersion;
         }
 
-        _log.Dispatch();
+        Dispatch();
         _coordinator?.OnManualChange(CircuitState.Closed, version);
     }
 
@@ -82,7 +82,7 @@ internal sealed partial class CircuitStateMachine
     /// </summary>
     public bool ApplyRemote(CircuitState state, TimeSpan openFor, long basedOnVersion)
     {
-        lock (_sync)
+        lock (Sync)
         {
             if (basedOnVersion < _localVersion)
             {
@@ -110,7 +110,7 @@ internal sealed partial class CircuitStateMachine
             }
         }
 
-        _log.Dispatch();
+        Dispatch();
         return true;
     }
 
@@ -131,12 +131,12 @@ internal sealed partial class CircuitStateMachine
         CircuitState state;
         long consecutive;
         long stateChanges;
-        lock (_sync)
+        lock (Sync)
         {
-            stateChanges = _log.TotalLocked;
+            stateChanges = _log?.TotalLocked ?? 0;
             state = (CircuitState)(_stateWord & StateMask);
             consecutive = _failureWord & CountMask;
-            transitions = _log.SnapshotLocked();
+            transitions = _log?.SnapshotLocked() ?? [];
             if (state == CircuitState.Open)
             {
                 retryAfter = TimeUntil(_openUntil);

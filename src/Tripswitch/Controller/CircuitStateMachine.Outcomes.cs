@@ -228,12 +228,12 @@ internal sealed partial class CircuitStateMachine
             // An ignored probe frees its slot and decides nothing, unless its time ran out first.
             ProbeSlots.Release release;
             long lease;
-            lock (_sync)
+            lock (Sync)
             {
-                release = _probes.ReleaseLocked(permit.ProbeId, _time.GetTimestamp(), out lease);
+                release = ProbesLocked.ReleaseLocked(permit.ProbeId, _time.GetTimestamp(), out lease);
                 if (release == ProbeSlots.Release.Released)
                 {
-                    ScheduleAttentionLocked(_probes.EarliestDeadline);
+                    ScheduleAttentionLocked(ProbeDeadline);
                 }
             }
 
@@ -254,9 +254,9 @@ internal sealed partial class CircuitStateMachine
                 return false;
 
             case PermitKind.Probe:
-                lock (_sync)
+                lock (Sync)
                 {
-                    return _probes.FirstReportLocked(permit.ProbeId);
+                    return ProbesLocked.FirstReportLocked(permit.ProbeId);
                 }
 
             default:
@@ -290,7 +290,7 @@ internal sealed partial class CircuitStateMachine
     private void ApplyHint(int generation, TimeSpan hint, bool staleCall)
     {
         TimeSpan capped = _policy.CapHint(hint);
-        lock (_sync)
+        lock (Sync)
         {
             long deadline = _time.GetTimestamp() + ToTimestampTicks(capped, _time.TimestampFrequency);
             var state = (CircuitState)(_stateWord & StateMask);

@@ -8,15 +8,6 @@ internal sealed partial class CircuitStateMachine
     // Every 64th lock-free rejection on a thread reads the clock, in case the timer that announces what is due is late.
     private const int ClockCheckInterval = 63;
 
-    private Action<CircuitRejection>? _rejected;
-
-    /// <summary>Called (outside any lock) for every rejected call; used by logging integrations.</summary>
-    internal event Action<CircuitRejection>? Rejected
-    {
-        add => _rejected += value;
-        remove => _rejected -= value;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAcquire(out CircuitPermit permit, out CircuitRejection rejection)
     {
@@ -118,12 +109,12 @@ internal sealed partial class CircuitStateMachine
             bool granted;
             int generation;
             long probeId, expiredProbe;
-            lock (_sync)
+            lock (Sync)
             {
                 granted = TryGrantLocked(out generation, out probeId, out expiredProbe, out rejection);
             }
 
-            _log.Dispatch();
+            Dispatch();
             if (expiredProbe != 0)
             {
                 // A hung probe's time is up: it counts as failed (outside the lock: the break-duration generator is user
@@ -172,9 +163,9 @@ internal sealed partial class CircuitStateMachine
             case CircuitState.Closed:
                 return true;
 
-            case CircuitState.HalfOpen when _probes.InFlight < _options.HalfOpenMaxCalls && TryTakeLeaseLocked(out long lease):
-                probeId = _probes.TakeLocked(now, lease);
-                ScheduleAttentionLocked(_probes.EarliestDeadline);
+            case CircuitState.HalfOpen when ProbesInFlight < _options.HalfOpenMaxCalls && TryTakeLeaseLocked(out long lease):
+                probeId = ProbesLocked.TakeLocked(now, lease);
+                ScheduleAttentionLocked(ProbeDeadline);
                 return true;
 
             default:
@@ -207,7 +198,7 @@ internal sealed partial class CircuitStateMachine
         bool full = state switch
         {
             CircuitState.Open or CircuitState.Isolated => true,
-            CircuitState.HalfOpen => _probes.InFlight >= _options.HalfOpenMaxCalls,
+            CircuitState.HalfOpen => ProbesInFlight >= _options.HalfOpenMaxCalls,
             _ => false,
         };
         if (!full || Volatile.Read(ref _attentionGeneration) == (int)(word >> GenerationShift))
@@ -218,7 +209,7 @@ internal sealed partial class CircuitStateMachine
         if (state != CircuitState.Isolated && --slot.ClockCheckCountdown < 0)
         {
             slot.ClockCheckCountdown = ClockCheckInterval;
-            long due = state == CircuitState.Open ? Volatile.Read(ref _openUntil) : _probes.EarliestDeadline;
+            long due = state == CircuitState.Open ? Volatile.Read(ref _openUntil) : ProbeDeadline;
             if (_time.GetTimestamp() >= due)
             {
                 return false;
@@ -232,7 +223,7 @@ internal sealed partial class CircuitStateMachine
     {
         slot.Increment(ref slot.Rejected);
         TripswitchTelemetry.OnRejected(this, reason);
-        _rejected?.Invoke(reason);
+        _owner.OnRejected(reason); // outside any lock
         permit = default;
         rejection = reason;
         return false;
@@ -262,12 +253,12 @@ internal sealed partial class CircuitStateMachine
     /// <summary>The timer's callback: announces what is due for the current generation, or waits again for a later deadline.</summary>
     private void OnAttentionTimer()
     {
-        lock (_sync)
+        lock (Sync)
         {
             long due = (CircuitState)(_stateWord & StateMask) switch
             {
                 CircuitState.Open => _openUntil,
-                CircuitState.HalfOpen => _probes.EarliestDeadline,
+                CircuitState.HalfOpen => ProbeDeadline,
                 _ => long.MaxValue,
             };
             if (due == long.MaxValue)

@@ -15,7 +15,7 @@ namespace Tripswitch.Controller;
 /// The closed hot path takes no lock and no interlocked instruction: acquiring a permit is one volatile read of
 /// <see cref="_stateWord"/> plus a plain increment of the calling thread's own counter slot, and a success is another
 /// such increment plus a read of <see cref="_failureWord"/>. Everything else (tripping, half-open probes, manual
-/// control) runs under <see cref="_sync"/>, which is never held while user code runs (callbacks, generators and
+/// control) runs under <see cref="Sync"/>, which is never held while user code runs (callbacks, generators and
 /// extractors run before the lock is taken or after it is released). Methods named <c>…Locked</c> run under it.
 /// </para>
 /// <para>
@@ -36,12 +36,16 @@ internal sealed partial class CircuitStateMachine
     private const int GenerationShift = 8;
     private const long CountMask = 0xFFFF_FFFF;
 
-    private readonly Lock _sync = new();
     private readonly TimeProvider _time;
     private readonly CallCounters _counters = new();
-    private readonly TransitionLog _log;
+    private readonly CircuitBreaker _owner;
 
-    // The options and what is derived from them. Replaced together under _sync by Reconfigure; lock-free readers may
+    // Made at first use (see CircuitStateMachine.Parts.cs): most circuits of a registry never take the lock, never change state and
+    // never probe, and a registry of 10,000 circuits would otherwise carry 10,000 of each.
+    private Lock? _lock;
+    private TransitionLog? _log;
+
+    // The options and what is derived from them. Replaced together under the lock by Reconfigure; lock-free readers may
     // see the old or the new value of each, which is harmless (each is read once per decision).
     private CircuitBreakerOptions _options;
     private BreakDurationPolicy _policy;
@@ -50,18 +54,18 @@ internal sealed partial class CircuitStateMachine
     private bool _slowIsFailure;
     private long _slowTicks;
 
-    // (generation << 8) | disabled flag | state. Written only under _sync, read lock-free.
+    // (generation << 8) | disabled flag | state. Written only under the lock, read lock-free.
     private long _stateWord;
 
     // ((uint)generation << 32) | consecutive handled failures. The generation tag makes stale outcomes miss.
     private long _failureWord;
 
-    // Timestamp (TimeProvider.GetTimestamp units) at which the open period ends. Written under _sync before the
+    // Timestamp (TimeProvider.GetTimestamp units) at which the open period ends. Written under the lock before the
     // state word publishes Open, so a lock-free reader that sees Open also sees its deadline (or a later one).
     private long _openUntil;
 
-    // Everything below is only touched under _sync (ProbeSlots publishes its count and deadline for lock-free reads).
-    private readonly ProbeSlots _probes;
+    // Everything below is only touched under the lock (ProbeSlots publishes its count and deadline for lock-free reads).
+    private ProbeSlots? _probes;
     private int _halfOpenSuccesses;
     private int _openAttempt;
     private long _hintDeadline;
@@ -75,18 +79,14 @@ internal sealed partial class CircuitStateMachine
     private int _attentionGeneration = -1;
     private WeakTimer<CircuitStateMachine>? _attentionTimer;
 
-    public CircuitStateMachine(CircuitBreakerOptions options, Action<CircuitTransition> notify)
+    /// <summary>Creates the state machine of <paramref name="owner"/>, which it tells of transitions and rejections by direct calls.</summary>
+    public CircuitStateMachine(CircuitBreakerOptions options, CircuitBreaker owner)
     {
         _options = options;
+        _owner = owner;
         _time = options.TimeProvider;
         Telemetry = TripswitchInstruments.For(options.MeterFactory);
         _policy = new BreakDurationPolicy(options);
-        _probes = new ProbeSlots(options.HalfOpenMaxCalls, ToTimestampTicks(options.HalfOpenProbeTimeout, _time.TimestampFrequency));
-        _log = new TransitionLog(_sync, transition =>
-        {
-            TripswitchTelemetry.OnTransition(this, transition);
-            notify(transition);
-        });
         ApplyOptions(options);
         _windowRule = WindowRule.Create(options, _counters);
         if (options.Mode == CircuitBreakerMode.Disabled)
@@ -143,7 +143,7 @@ internal sealed partial class CircuitStateMachine
         CircuitBreakerOptions old = _options;
         bool newWindow = !WindowRule.HasSameShape(old, options); // new thresholds alone keep the window's contents
         WindowRule? oldRule = null;
-        lock (_sync)
+        lock (Sync)
         {
             if (newWindow)
             {
@@ -155,7 +155,7 @@ internal sealed partial class CircuitStateMachine
                 _windowRule?.ApplyThresholds(options);
             }
 
-            _probes.ResizeLocked(options.HalfOpenMaxCalls, ToTimestampTicks(options.HalfOpenProbeTimeout, _time.TimestampFrequency));
+            _probes?.ResizeLocked(options.HalfOpenMaxCalls, ToTimestampTicks(options.HalfOpenProbeTimeout, _time.TimestampFrequency));
             ApplyOptions(options);
             long word = _stateWord;
             word = options.Mode == CircuitBreakerMode.Disabled ? word | DisabledFlag : word & ~DisabledFlag;
@@ -170,12 +170,12 @@ internal sealed partial class CircuitStateMachine
     {
         long expiredProbe;
         CircuitState state;
-        lock (_sync)
+        lock (Sync)
         {
             state = AdvanceLocked(_time.GetTimestamp(), out expiredProbe);
         }
 
-        _log.Dispatch();
+        Dispatch();
         if (expiredProbe != 0)
         {
             FailProbe(expiredProbe, ProbeTimedOut(), hint: null);
@@ -197,7 +197,7 @@ internal sealed partial class CircuitStateMachine
         }
         else if (state == CircuitState.HalfOpen)
         {
-            expiredProbe = _probes.FindExpiredLocked(now);
+            expiredProbe = _probes?.FindExpiredLocked(now) ?? 0;
         }
 
         return state;
@@ -209,7 +209,7 @@ internal sealed partial class CircuitStateMachine
         TimeSpan period = _policy.OpenPeriod(openAttempt: 1, cause, hint); // user code: outside the lock
         TimeSpan openFor;
         long version;
-        lock (_sync)
+        lock (Sync)
         {
             if (Generation != generation || (CircuitState)(_stateWord & StateMask) != CircuitState.Closed)
             {
@@ -221,7 +221,7 @@ internal sealed partial class CircuitStateMachine
             version = _localVersion;
         }
 
-        _log.Dispatch();
+        Dispatch();
         _coordinator?.OnLocalTrip(openFor, hint is { } h ? _policy.CapHint(h) : null, version);
     }
 
@@ -230,12 +230,12 @@ internal sealed partial class CircuitStateMachine
     {
         ProbeSlots.Release release;
         long lease;
-        lock (_sync)
+        lock (Sync)
         {
-            release = _probes.ReleaseLocked(probeId, _time.GetTimestamp(), out lease);
+            release = ProbesLocked.ReleaseLocked(probeId, _time.GetTimestamp(), out lease);
             if (release == ProbeSlots.Release.Released)
             {
-                ScheduleAttentionLocked(_probes.EarliestDeadline);
+                ScheduleAttentionLocked(ProbeDeadline);
                 Volatile.Write(ref _failureWord, _failureWord & ~CountMask); // a success ends the run of failures
                 if (++_halfOpenSuccesses >= _options.SuccessThreshold)
                 {
@@ -256,7 +256,7 @@ internal sealed partial class CircuitStateMachine
             return;
         }
 
-        _log.Dispatch();
+        Dispatch();
         if (release == ProbeSlots.Release.Released && lease != 0)
         {
             _coordinator?.OnProbeCompleted(lease, outcome, TimeSpan.Zero);
@@ -267,9 +267,9 @@ internal sealed partial class CircuitStateMachine
     private void FailProbe(long probeId, Exception? cause, TimeSpan? hint)
     {
         int attempt;
-        lock (_sync)
+        lock (Sync)
         {
-            if (!_probes.HoldsLocked(probeId, out _))
+            if (!ProbesLocked.HoldsLocked(probeId, out _))
             {
                 return; // stale, timed out already, or reported twice: no opening, so no generator call
             }
@@ -281,9 +281,9 @@ internal sealed partial class CircuitStateMachine
         TimeSpan period = _policy.OpenPeriod(attempt, cause, hint);
         long lease;
         TimeSpan reopenFor;
-        lock (_sync)
+        lock (Sync)
         {
-            if (!_probes.HoldsLocked(probeId, out lease))
+            if (!ProbesLocked.HoldsLocked(probeId, out lease))
             {
                 return;
             }
@@ -293,7 +293,7 @@ internal sealed partial class CircuitStateMachine
             reopenFor = OpenLocked(cause, period);
         }
 
-        _log.Dispatch();
+        Dispatch();
         if (lease != 0)
         {
             _coordinator?.OnProbeCompleted(lease, ProbeOutcome.Failed, reopenFor);
@@ -318,7 +318,7 @@ internal sealed partial class CircuitStateMachine
     /// </summary>
     private void TransitionLocked(CircuitState to, Exception? cause, bool remote = false)
     {
-        Debug.Assert(_sync.IsHeldByCurrentThread, "Transitions happen only under the lock.");
+        Debug.Assert(Sync.IsHeldByCurrentThread, "Transitions happen only under the lock.");
         long word = _stateWord;
         var from = (CircuitState)(word & StateMask);
         long generation = (word >> GenerationShift) + 1;
@@ -335,7 +335,7 @@ internal sealed partial class CircuitStateMachine
         }
 
         _hintDeadline = 0;
-        _probes.ClearLocked();
+        _probes?.ClearLocked();
         _halfOpenSuccesses = 0;
 
         // The failure word gets the new generation before the state does, so no stale closed-state outcome can touch
@@ -349,6 +349,11 @@ internal sealed partial class CircuitStateMachine
 
         ScheduleAttentionLocked(to == CircuitState.Open ? _openUntil : long.MaxValue);
         var transition = new CircuitTransition(_options.Name, from, to, _time.GetUtcNow(), cause);
+        if (_log is null)
+        {
+            Volatile.Write(ref _log, new TransitionLog(Sync, Deliver)); // read lock-free by Dispatch
+        }
+
         _log.AddLocked(transition);
         TripswitchTelemetry.AddTransitionEvent(transition);
     }
