@@ -5,8 +5,9 @@ using Tripswitch.Sharing;
 namespace Tripswitch.Redis;
 
 /// <summary>
-/// Joins one local circuit to its fleet. The local state machine keeps deciding on local rules; this coordinator
-/// reports outcomes in batches, forwards local trips, hints and operator changes, gates half-open probes on fleet-wide
+/// Joins one local circuit to its fleet. The local state machine keeps deciding on local rules (but for a window rule,
+/// which the fleet judges while Redis answers: see <see cref="JudgesFailureWindow"/>); this coordinator reports outcomes
+/// in batches, forwards local trips, hints and operator changes, gates half-open probes on fleet-wide
 /// leases, and makes the local state follow the fleet's (newest generation wins). Nothing here ever blocks a caller or
 /// lets a store exception reach one.
 /// </summary>

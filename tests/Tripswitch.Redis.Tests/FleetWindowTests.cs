@@ -234,6 +234,26 @@ public sealed class FleetWindowTests(SharedRedis redis)
         Assert.Equal(1, await fleet.Field("slow", "st"));
     }
 
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("[]")]
+    [InlineData("""{"k":"1:100","b":[[0,"x",1,0]]}""")]
+    [InlineData("""{"k":"1:100","b":[[0,-5,1,0]]}""")]
+    [InlineData("""{"k":"1:100","b":7}""")]
+    public async Task AMalformedWindow_IsStartedAnew_NeverCrashedOn(string garbage)
+    {
+        await using Fleet fleet = await Fleet.StartAsync(redis.Server, redis.Admin, 1, IssueOptions(FailureRule.CountWindow));
+        CircuitBreaker[] breakers = await fleet.JoinAsync("garbage");
+        await fleet.Admin.HashSetAsync(fleet.HashKey("garbage"), "w", garbage);
+
+        Mix(breakers[0], successes: 2, failures: 6);
+
+        await fleet.Holds("garbage", 8);
+        Assert.Equal((8d, 6d, 0d), await fleet.Window("garbage"));
+        Assert.Empty(fleet[0].Scripts.Faulted);
+        Assert.False(fleet[0].Sharing.IsDegraded);
+    }
+
     /// <summary>Successes first, then failures; a call the circuit rejects (the fleet opened meanwhile) is skipped.</summary>
     internal static void Mix(CircuitBreaker breaker, int successes, int failures)
     {

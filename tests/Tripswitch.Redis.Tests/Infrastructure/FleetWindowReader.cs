@@ -19,22 +19,29 @@ internal static class FleetWindowReader
             return default;
         }
 
-        using JsonDocument window = JsonDocument.Parse((string)raw!);
-        JsonElement buckets = window.RootElement.GetProperty("b");
-        if (buckets.ValueKind != JsonValueKind.Array)
+        try
         {
-            return default; // an empty Lua table encodes as {}
-        }
+            using JsonDocument window = JsonDocument.Parse((string)raw!);
+            JsonElement buckets = window.RootElement.GetProperty("b");
+            if (buckets.ValueKind != JsonValueKind.Array)
+            {
+                return default; // an empty Lua table encodes as {}
+            }
 
-        double calls = 0, failures = 0, slow = 0;
-        foreach (JsonElement bucket in buckets.EnumerateArray())
+            double calls = 0, failures = 0, slow = 0;
+            foreach (JsonElement bucket in buckets.EnumerateArray())
+            {
+                calls += bucket[1].GetDouble();
+                failures += bucket[2].GetDouble();
+                slow += bucket[3].GetDouble();
+            }
+
+            return (calls, failures, slow);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            calls += bucket[1].GetDouble();
-            failures += bucket[2].GetDouble();
-            slow += bucket[3].GetDouble();
+            return (double.NaN, double.NaN, double.NaN); // not a window the scripts wrote (a test planted garbage)
         }
-
-        return (calls, failures, slow);
     }
 
     /// <summary>Waits until the fleet's window holds <paramref name="calls"/> calls (every instance's report arrived).</summary>
