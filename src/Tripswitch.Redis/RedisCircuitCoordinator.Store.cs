@@ -1,3 +1,4 @@
+using System.Globalization;
 using StackExchange.Redis;
 using Tripswitch.Sharing;
 
@@ -34,7 +35,7 @@ internal sealed partial class RedisCircuitCoordinator
     /// close): an outcome from an earlier state never causes a transition of a newer one. At most one report of a circuit
     /// is in flight; <see cref="OnReported"/> ends it.
     /// </summary>
-    /// <param name="report">The report: 9 script arguments, the name first.</param>
+    /// <param name="report">The report: <see cref="RedisScripts.ReportArgs"/> script arguments, the name first.</param>
     /// <returns>Whether there is anything to report.</returns>
     public bool TryTakeReport(out PendingReport report)
     {
@@ -54,11 +55,12 @@ internal sealed partial class RedisCircuitCoordinator
         }
 
         SharedCircuitCounts counts = _circuit.ReadCounts();
-        long successes, failures;
+        long successes, failures, slow;
         lock (_reportLock)
         {
             successes = Math.Max(0, counts.Successful - _reportedSuccesses);
             failures = Math.Max(0, counts.Failed - _reportedFailures);
+            slow = Math.Max(0, counts.Slow - _reportedSlow);
         }
 
         if (successes == 0 && failures == 0)
@@ -68,15 +70,17 @@ internal sealed partial class RedisCircuitCoordinator
         }
 
         // Sharing never changes which rule a circuit runs: the fleet counts consecutive failures only for a circuit whose
-        // rule is the consecutive-failure rule (threshold 0 turns the count off); a window-rule circuit trips on its own
-        // window, and its local trip opens the fleet.
+        // rule is the consecutive-failure rule (threshold 0 turns the count off); a window-rule circuit is judged on the
+        // fleet's window, which these outcomes feed (RedisWindowScript).
         CircuitBreakerOptions options = Options;
-        long threshold = options.Rule == FailureRule.ConsecutiveFailures ? options.FailureThreshold : 0;
+        bool window = options.Rule != FailureRule.ConsecutiveFailures;
+        long threshold = window ? 0 : options.FailureThreshold;
 
-        // Should these failures complete the fleet's count, the fleet opens for what this circuit's policy computes now
-        // (the latest Retry-After hint included): the same period the circuit would set had it tripped alone.
+        // Should these outcomes open the fleet (complete its count, or tip its window), it opens for what this circuit's
+        // policy computes now (the latest Retry-After hint included): the same period the circuit would set alone.
         long hintTicks = Interlocked.Exchange(ref _pendingHintTicks, 0);
-        long openMs = failures == 0 || threshold == 0 ? 0 : (long)_circuit.ComputeOpenPeriod(1, cause: null, retryAfter: hintTicks > 0 ? TimeSpan.FromTicks(hintTicks) : null).TotalMilliseconds;
+        bool mayOpen = failures > 0 || (window && slow > 0);
+        long openMs = mayOpen ? (long)_circuit.ComputeOpenPeriod(1, cause: null, retryAfter: hintTicks > 0 ? TimeSpan.FromTicks(hintTicks) : null).TotalMilliseconds : 0;
         RedisValue[] args =
         [
             _circuit.Name,
@@ -88,6 +92,17 @@ internal sealed partial class RedisCircuitCoordinator
             openMs,
             epoch,
             generation,
+            options.Rule switch
+            {
+                FailureRule.CountWindow => RedisWindowScript.CountWindow,
+                FailureRule.TimeWindow => RedisWindowScript.TimeWindow,
+                _ => RedisWindowScript.NoWindow,
+            },
+            options.Rule == FailureRule.TimeWindow ? (long)options.SamplingDuration.TotalMilliseconds : options.WindowSize,
+            options.FailureRatio.ToString("R", CultureInfo.InvariantCulture),
+            options.MinimumThroughput,
+            (options.SlowCallRatio ?? 0).ToString("R", CultureInfo.InvariantCulture),
+            slow,
         ];
         report = new PendingReport(this, args, counts, version);
         return true;
@@ -124,6 +139,7 @@ internal sealed partial class RedisCircuitCoordinator
         {
             _reportedSuccesses = Math.Max(_reportedSuccesses, counts.Successful);
             _reportedFailures = Math.Max(_reportedFailures, counts.Failed);
+            _reportedSlow = Math.Max(_reportedSlow, counts.Slow);
         }
     }
 

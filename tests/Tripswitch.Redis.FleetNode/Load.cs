@@ -1,7 +1,8 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using StackExchange.Redis;
+using Tripswitch.Testing;
+using Tripswitch.Testing.Redis;
 
 namespace Tripswitch.Redis.FleetNode;
 
@@ -15,7 +16,7 @@ internal static class Load
     private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
     private static readonly Action Succeeding = static () => { };
-    private static readonly Action Failing = static () => throw new SimulatedFailureException();
+    private static readonly Action Failing = static () => throw new TestFailureException();
 
     public static async Task<int> RunAsync(CommandLine options)
     {
@@ -26,7 +27,7 @@ internal static class Load
             throw new ArgumentException("--seconds and every --circuits count must be at least 1");
         }
 
-        await using LocalRedis own = await LocalRedis.StartAsync();
+        await using RedisServer own = await Measurement.StartRedisAsync(".");
         await using ConnectionMultiplexer admin = await ConnectionMultiplexer.ConnectAsync(own.Endpoint + ",allowAdmin=true");
         IServer server = admin.GetServer(admin.GetEndPoints()[0]);
 
@@ -40,7 +41,7 @@ internal static class Load
         var report = new StringBuilder();
         report.AppendLine("# Tripswitch.Redis — load per instance");
         report.AppendLine();
-        report.AppendLine(CultureInfo.InvariantCulture, $"Measured {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, redis-server {server.Version} on 127.0.0.1 (loopback).");
+        report.AppendLine(Measurement.MeasuredOn(server));
         report.AppendLine(CultureInfo.InvariantCulture, $"One instance (`CircuitBreakerRegistry` + `RedisCircuitSharing.ConnectAsync`, default options: ReportInterval {ReportInterval.TotalMilliseconds} ms, ResyncInterval 1 s) whose circuits are all active: each is called once per report interval (successes, and a failure every 10th round, below the threshold).");
         report.AppendLine(CultureInfo.InvariantCulture, $"Counted by the server over {seconds} s after {Warmup.TotalSeconds} s of warm-up: the deltas of INFO commandstats (every command but INFO) and of INFO stats `total_net_input_bytes` / `total_net_output_bytes` (the measuring connection's two INFO replies included, a few KB).");
         report.AppendLine();
@@ -56,21 +57,7 @@ internal static class Load
         report.AppendLine("A circuit's next report waits until its previous one is answered, so when Redis needs longer than a report interval for a batch (10,000 circuits), reports cover longer periods instead of piling up. Bytes and the work inside Redis grow with the circuits that had calls, since each report carries its counts.");
         report.AppendLine("Before the batching (issue 11): about 20,700 script calls per second from one instance with 1,000 busy circuits, and about 670/s from resyncs alone with 1,000 idle ones.");
         report.AppendLine();
-        report.AppendLine("Reproduce (starts its own redis-server on a free loopback port):");
-        report.AppendLine();
-        report.AppendLine("```sh");
-        report.AppendLine(Reproduce);
-        report.AppendLine("```");
-
-        if (options.Get("out") is { } path)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            await File.WriteAllTextAsync(path, report.ToString());
-            Console.Error.WriteLine($"wrote {path}");
-        }
-
-        Console.Write(report.ToString());
-        return 0;
+        return await Measurement.PublishAsync(report, Reproduce, "starts its own redis-server on a free loopback port", options);
     }
 
     private static async Task<string> MeasureAsync(string redis, IServer server, int count, TimeSpan duration)
@@ -110,7 +97,7 @@ internal static class Load
                 {
                     circuit.Execute(fail ? Failing : Succeeding);
                 }
-                catch (SimulatedFailureException)
+                catch (TestFailureException)
                 {
                 }
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Tripswitch;
 using Tripswitch.Redis;
 using Tripswitch.Redis.FleetNode;
+using Tripswitch.Testing;
 
 // One member of a fleet sharing a circuit through Redis, driven by line commands on stdin (see Usage), or the
 // propagation measurement ("measure"). Used by tests/Tripswitch.Redis.Tests (MultiProcessTests) as a separate OS process.
@@ -36,8 +37,9 @@ namespace Tripswitch.Redis.FleetNode
 
               node    --redis <configuration> --circuit <name> [--prefix <p>] [--failure-threshold N]
                       [--recovery-ms N] [--success-threshold N] [--half-open-max-calls N] [--probe-timeout-ms N]
-                      [--report-ms N] [--resync-ms N]
-                  Prints "ready", then follows one command per line on stdin, answering one line each:
+                      [--report-ms N] [--resync-ms N] [--rule consecutive|count|time] [--window-size N]
+                      [--sampling-ms N] [--minimum-throughput N] [--failure-ratio R]
+                  The window options apply with --rule count (CountWindow) or time (TimeWindow). Prints "ready", then follows one command per line on stdin, answering one line each:
                     fail        a failing call       -> "failed" | "rejected <State>"
                     ok          a succeeding call    -> "ok" | "probe-ok" | "rejected <State>"
                     hold-probe  take a half-open probe permit and never report it
@@ -92,6 +94,19 @@ namespace Tripswitch.Redis.FleetNode
             => Get(name) is { } text
                 ? int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture)
                 : fallback;
+
+        public double Double(string name, double fallback)
+            => Get(name) is { } text
+                ? double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
+                : fallback;
+
+        public FailureRule Rule() => Get("rule") switch
+        {
+            null or "consecutive" => FailureRule.ConsecutiveFailures,
+            "count" => FailureRule.CountWindow,
+            "time" => FailureRule.TimeWindow,
+            var other => throw new ArgumentException($"--rule must be consecutive, count or time, not '{other}'"),
+        };
     }
 
     /// <summary>The line-command fleet member.</summary>
@@ -106,6 +121,11 @@ namespace Tripswitch.Redis.FleetNode
                 SuccessThreshold = options.Int("success-threshold", 1),
                 HalfOpenMaxCalls = options.Int("half-open-max-calls", 1),
                 HalfOpenProbeTimeout = TimeSpan.FromMilliseconds(options.Int("probe-timeout-ms", 120_000)),
+                Rule = options.Rule(),
+                WindowSize = options.Int("window-size", 100),
+                SamplingDuration = TimeSpan.FromMilliseconds(options.Int("sampling-ms", 30_000)),
+                MinimumThroughput = options.Int("minimum-throughput", 100),
+                FailureRatio = options.Double("failure-ratio", 0.1),
             });
             await using RedisCircuitSharing sharing = await RedisCircuitSharing.ConnectAsync(registry, options.Require("redis"), new RedisCircuitOptions
             {
@@ -124,9 +144,9 @@ namespace Tripswitch.Redis.FleetNode
                     case "fail":
                         try
                         {
-                            breaker.Execute(static () => throw new SimulatedFailureException());
+                            breaker.Execute(static () => throw new TestFailureException());
                         }
-                        catch (SimulatedFailureException)
+                        catch (TestFailureException)
                         {
                             Console.WriteLine("failed");
                         }
@@ -190,24 +210,6 @@ namespace Tripswitch.Redis.FleetNode
             }
 
             return 0;
-        }
-    }
-
-    internal sealed class SimulatedFailureException : Exception
-    {
-        public SimulatedFailureException()
-            : base("simulated failure")
-        {
-        }
-
-        public SimulatedFailureException(string message)
-            : base(message)
-        {
-        }
-
-        public SimulatedFailureException(string message, Exception innerException)
-            : base(message, innerException)
-        {
         }
     }
 }

@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using StackExchange.Redis;
+using Tripswitch.Testing;
+using Tripswitch.Testing.Redis;
 
 namespace Tripswitch.Redis.FleetNode;
 
@@ -16,7 +14,6 @@ internal static class Propagation
 {
     private const string Reproduce = "dotnet run -c Release --project tests/Tripswitch.Redis.FleetNode -- measure --trips 100 --instances 10 --out bench/results/redis-propagation.md";
     private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(50);
 
     public static async Task<int> RunAsync(CommandLine options)
@@ -28,7 +25,7 @@ internal static class Propagation
             throw new ArgumentException("--trips must be at least 1 and --instances at least 2");
         }
 
-        await using LocalRedis? own = options.Get("redis") is null ? await LocalRedis.StartAsync() : null;
+        await using RedisServer? own = options.Get("redis") is null ? await Measurement.StartRedisAsync(" or pass --redis host:port") : null;
         string redis = options.Get("redis") ?? own!.Endpoint;
         await using ConnectionMultiplexer admin = await ConnectionMultiplexer.ConnectAsync(redis);
         IServer server = admin.GetServer(admin.GetEndPoints()[0]);
@@ -42,7 +39,7 @@ internal static class Propagation
         var report = new StringBuilder();
         report.AppendLine("# Tripswitch.Redis — propagation delay");
         report.AppendLine();
-        report.AppendLine(CultureInfo.InvariantCulture, $"Measured {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, redis-server {server.Version} on 127.0.0.1 (loopback).");
+        report.AppendLine(Measurement.MeasuredOn(server));
         report.AppendLine(CultureInfo.InvariantCulture, $"{instances} instances ({instances} `CircuitBreakerRegistry` + `RedisCircuitSharing.ConnectAsync`, each with its own connection) in one process, so every end reads the same clock;");
         report.AppendLine(CultureInfo.InvariantCulture, $"default `RedisCircuitOptions` (ReportInterval {ReportInterval.TotalMilliseconds} ms, ResyncInterval 1 s). One sample per trip and per other instance: the delay ends when that instance's breaker raises `StateChanged` to Open,");
         report.AppendLine("which happens after its state is Open, so it rejects from that moment (an upper bound of the time to the first rejection).");
@@ -54,21 +51,7 @@ internal static class Propagation
         report.AppendLine();
         report.AppendLine("The fleet-trip path includes the report batching: up to one ReportInterval before B's failure reaches Redis.");
         report.AppendLine();
-        report.AppendLine("Reproduce (starts its own redis-server on a free loopback port; `--redis host:port` uses an existing one):");
-        report.AppendLine();
-        report.AppendLine("```sh");
-        report.AppendLine(Reproduce);
-        report.AppendLine("```");
-
-        if (options.Get("out") is { } path)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            await File.WriteAllTextAsync(path, report.ToString());
-            Console.Error.WriteLine($"wrote {path}");
-        }
-
-        Console.Write(report.ToString());
-        return 0;
+        return await Measurement.PublishAsync(report, Reproduce, "starts its own redis-server on a free loopback port; `--redis host:port` uses an existing one", options);
     }
 
     private static string Row(string path, double[] delays)
@@ -120,7 +103,7 @@ internal static class Propagation
         (CircuitBreaker a, CircuitBreaker b) = (breakers[0], breakers[1]);
         IDatabase db = admin.GetDatabase();
         RedisKey hash = prefix + "{c:" + a.Name + "}"; // the layout of Tripswitch.Redis (RedisKeyLayout.Hash)
-        await WaitAsync(async () => await SubscribersAsync(db, prefix + "events") == breakers.Count, "every instance subscribed");
+        await Eventually.True(async () => await SubscribersAsync(db, prefix + "events") == breakers.Count, "every instance subscribed");
 
         // The instances whose Open events end a measurement: all but A for a local trip on A, all but B for a fleet trip completed by B.
         CircuitBreaker tripper = splitFailures ? b : a;
@@ -143,7 +126,7 @@ internal static class Propagation
         for (int round = 0; round < trips + Warmup; round++)
         {
             a.Reset();
-            await WaitAsync(async () => breakers.All(breaker => breaker.State == CircuitState.Closed)
+            await Eventually.True(async () => breakers.All(breaker => breaker.State == CircuitState.Closed)
                 && (string?)await db.HashGetAsync(hash, "st") == "0" && (string?)await db.HashGetAsync(hash, "cf") == "0", "closed everywhere");
 
             for (int i = 0; i < observers.Length; i++)
@@ -155,7 +138,7 @@ internal static class Propagation
             if (splitFailures)
             {
                 Fail(a);
-                await WaitAsync(async () => (string?)await db.HashGetAsync(hash, "cf") == "1", "A's failure reported");
+                await Eventually.True(async () => (string?)await db.HashGetAsync(hash, "cf") == "1", "A's failure reported");
                 start = TimeProvider.System.GetTimestamp();
                 Fail(b);
             }
@@ -194,105 +177,10 @@ internal static class Propagation
     {
         try
         {
-            breaker.Execute(static () => throw new SimulatedFailureException());
+            breaker.Execute(static () => throw new TestFailureException());
         }
-        catch (SimulatedFailureException)
+        catch (TestFailureException)
         {
         }
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
-    {
-        long start = TimeProvider.System.GetTimestamp();
-        while (!await condition())
-        {
-            if (TimeProvider.System.GetElapsedTime(start) > RoundTimeout)
-            {
-                throw new TimeoutException($"Timed out waiting for: {what}.");
-            }
-
-            await Task.Delay(PollInterval);
-        }
-    }
-}
-
-/// <summary>A throwaway redis-server on a free loopback port (no persistence), for the measurement.</summary>
-internal sealed class LocalRedis : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly DirectoryInfo _directory;
-
-    private LocalRedis(Process process, DirectoryInfo directory, int port)
-    {
-        _process = process;
-        _directory = directory;
-        Endpoint = $"127.0.0.1:{port}";
-    }
-
-    public string Endpoint { get; }
-
-    public static async Task<LocalRedis> StartAsync()
-    {
-        string executable = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "redis-server"))
-            .FirstOrDefault(File.Exists)
-            ?? throw new ArgumentException("redis-server is not on PATH; install it (apt-get install -y redis-server) or pass --redis host:port");
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("tripswitch-measure-");
-        var start = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in (string[])["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.FullName])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        Process process = Process.Start(start)!;
-        process.OutputDataReceived += static (_, _) => { };
-        process.ErrorDataReceived += static (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var redis = new LocalRedis(process, directory, port);
-        long started = TimeProvider.System.GetTimestamp();
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                NetworkStream stream = client.GetStream();
-                await stream.WriteAsync("PING\r\n"u8.ToArray());
-                byte[] buffer = new byte[64];
-                int read = await stream.ReadAsync(buffer);
-                if (Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
-                {
-                    return redis;
-                }
-            }
-            catch (SocketException) when (TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(10) && !process.HasExited)
-            {
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(20));
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-        _directory.Delete(recursive: true);
     }
 }
