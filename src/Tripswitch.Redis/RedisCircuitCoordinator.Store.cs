@@ -1,4 +1,3 @@
-using System.Globalization;
 using StackExchange.Redis;
 using Tripswitch.Sharing;
 
@@ -81,29 +80,17 @@ internal sealed partial class RedisCircuitCoordinator
         long hintTicks = Interlocked.Exchange(ref _pendingHintTicks, 0);
         bool mayOpen = failures > 0 || (window && slow > 0);
         long openMs = mayOpen ? (long)_circuit.ComputeOpenPeriod(1, cause: null, retryAfter: hintTicks > 0 ? TimeSpan.FromTicks(hintTicks) : null).TotalMilliseconds : 0;
-        RedisValue[] args =
-        [
-            _circuit.Name,
-            successes,
-            failures,
-            counts.ConsecutiveFailures,
-            successes > 0 ? 1 : 0,
-            threshold,
-            openMs,
-            epoch,
-            generation,
-            options.Rule switch
-            {
-                FailureRule.CountWindow => RedisWindowScript.CountWindow,
-                FailureRule.TimeWindow => RedisWindowScript.TimeWindow,
-                _ => RedisWindowScript.NoWindow,
-            },
-            options.Rule == FailureRule.TimeWindow ? (long)options.SamplingDuration.TotalMilliseconds : options.WindowSize,
-            options.FailureRatio.ToString("R", CultureInfo.InvariantCulture),
-            options.MinimumThroughput,
-            (options.SlowCallRatio ?? 0).ToString("R", CultureInfo.InvariantCulture),
-            slow,
-        ];
+        var args = new RedisValue[RedisScripts.ReportArgs];
+        args[0] = _circuit.Name;
+        args[1] = successes;
+        args[2] = failures;
+        args[3] = counts.ConsecutiveFailures;
+        args[4] = successes > 0 ? 1 : 0;
+        args[5] = threshold;
+        args[6] = openMs;
+        args[7] = epoch;
+        args[8] = generation;
+        RedisWindowScript.WriteReport(args.AsSpan(RedisScripts.ReportArgs - RedisWindowScript.ReportArgs), options, slow);
         report = new PendingReport(this, args, counts, version);
         return true;
     }

@@ -20,7 +20,7 @@ namespace Tripswitch.Redis;
 internal static class RedisScripts
 {
     /// <summary>The values each circuit has in a <see cref="Report"/> call.</summary>
-    public const int ReportArgs = 15;
+    public const int ReportArgs = 9 + RedisWindowScript.ReportArgs;
 
     private const string Clock = """
         local t = redis.call('TIME')

@@ -1,3 +1,6 @@
+using System.Globalization;
+using StackExchange.Redis;
+
 namespace Tripswitch.Redis;
 
 /// <summary>
@@ -36,14 +39,36 @@ namespace Tripswitch.Redis;
 /// </remarks>
 internal static class RedisWindowScript
 {
-    /// <summary>A report's rule code for a circuit without a window (the consecutive-failure rule).</summary>
-    public const long NoWindow = 0;
+    /// <summary>The values a report carries for the window, after the 9 every report carries.</summary>
+    public const int ReportArgs = 6;
 
-    /// <summary>A report of a <see cref="FailureRule.CountWindow"/> circuit.</summary>
-    public const long CountWindow = 1;
+    private const long CountWindow = 1;
+    private const long TimeWindow = 2;
 
-    /// <summary>A report of a <see cref="FailureRule.TimeWindow"/> circuit.</summary>
-    public const long TimeWindow = 2;
+    /// <summary>
+    /// Writes a report's window values: rule (1 count, 2 time), window size (calls) or sampling duration (ms), failure
+    /// ratio, minimum throughput, slow-call ratio (0: none) and the slow calls reported; zeros for a circuit without a
+    /// window (the consecutive-failure rule), which the script then doesn't judge on a window.
+    /// </summary>
+    /// <param name="values">The report's last <see cref="ReportArgs"/> values.</param>
+    /// <param name="options">The circuit's options now (its thresholds may change on a reload).</param>
+    /// <param name="slow">The slow calls since the last report.</param>
+    public static void WriteReport(Span<RedisValue> values, CircuitBreakerOptions options, long slow)
+    {
+        if (options.Rule == FailureRule.ConsecutiveFailures)
+        {
+            values.Fill(0);
+            return;
+        }
+
+        bool time = options.Rule == FailureRule.TimeWindow;
+        values[0] = time ? TimeWindow : CountWindow;
+        values[1] = time ? (long)options.SamplingDuration.TotalMilliseconds : options.WindowSize;
+        values[2] = options.FailureRatio.ToString("R", CultureInfo.InvariantCulture); // round-trips to the same double in Lua
+        values[3] = options.MinimumThroughput;
+        values[4] = (options.SlowCallRatio ?? 0).ToString("R", CultureInfo.InvariantCulture);
+        values[5] = slow;
+    }
 
     /// <summary>Needs <c>now</c> (server ms) defined before it.</summary>
     public const string Functions = """
