@@ -23,7 +23,7 @@ public class OpenTelemetryTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Timed(time, nameof(CallDuration_ExportedBySdk_UsesTheExplicitBucketBoundariesInSeconds));
         var exported = new List<MetricSnapshot>();
-        using (MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter("Tripswitch").AddInMemoryExporter(exported).Build())
+        using (MeterProvider provider = Provider(exported))
         {
             breaker.Execute(() => Advance(time, TimeSpan.FromMilliseconds(300)));
             breaker.Execute(() => Advance(time, TimeSpan.FromMilliseconds(40)));
@@ -55,7 +55,7 @@ public class OpenTelemetryTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Timed(time, nameof(CallDuration_Failures_TaggedWithErrorTypeAndSuccessesNot), slowAfter: TimeSpan.FromSeconds(1));
         var exported = new List<MetricSnapshot>();
-        using (MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter("Tripswitch").AddInMemoryExporter(exported).Build())
+        using (MeterProvider provider = Provider(exported))
         {
             breaker.Execute(() => Advance(time, TimeSpan.FromMilliseconds(10)));
             Assert.Throws<InvalidOperationException>(() => breaker.Execute<int>(() => throw new InvalidOperationException("upstream down")));
@@ -87,7 +87,7 @@ public class OpenTelemetryTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Timed(time, nameof(Instruments_ExportedBySdk_WithDocumentedNamesAndUnits));
         var exported = new List<MetricSnapshot>();
-        using (MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter("Tripswitch").AddInMemoryExporter(exported).Build())
+        using (MeterProvider provider = Provider(exported))
         {
             breaker.Execute(() => Advance(time, TimeSpan.FromMilliseconds(5)));
             breaker.Isolate();
@@ -152,6 +152,18 @@ public class OpenTelemetryTests
         Assert.Same(factory, Assert.Single(scopes));
         Assert.Contains(factory.Created, m => m.Name == "Tripswitch");
     }
+
+    /// <summary>
+    /// An SDK provider for the Tripswitch meter exporting to <paramref name="exported"/>. The observable instruments
+    /// report every live circuit of the process, and tests running in parallel can hold thousands (each race round makes
+    /// a fresh one): past the SDK's default cardinality limit (2,000 points a metric) this test's own circuit could land
+    /// in the overflow point, so the limit is raised far above what a test run holds.
+    /// </summary>
+    private static MeterProvider Provider(List<MetricSnapshot> exported) => Sdk.CreateMeterProviderBuilder()
+        .AddMeter("Tripswitch")
+        .AddView(static _ => new MetricStreamConfiguration { CardinalityLimit = 50_000 })
+        .AddInMemoryExporter(exported)
+        .Build();
 
     private static CircuitBreaker Timed(FakeTimeProvider time, string name, TimeSpan? slowAfter = null) =>
         new(new CircuitBreakerOptions
