@@ -40,12 +40,12 @@ internal sealed class RedisBatcher(RedisCircuitSharing sharing, IConnectionMulti
     private async Task ReportAsync(PendingReport[] batch)
     {
         var keys = new RedisKey[batch.Length * 2];
-        var args = new RedisValue[3 + (batch.Length * 9)];
+        var args = new RedisValue[3 + (batch.Length * RedisScripts.ReportArgs)];
         Header(args);
         for (int i = 0; i < batch.Length; i++)
         {
             batch[i].Circuit.Keys.CopyTo(keys, i * 2);
-            batch[i].Args.CopyTo(args, 3 + (i * 9));
+            batch[i].Args.CopyTo(args, 3 + (i * RedisScripts.ReportArgs));
         }
 
         SharedState[]? states = null;

@@ -34,7 +34,7 @@ internal sealed partial class RedisCircuitCoordinator
     /// close): an outcome from an earlier state never causes a transition of a newer one. At most one report of a circuit
     /// is in flight; <see cref="OnReported"/> ends it.
     /// </summary>
-    /// <param name="report">The report: 9 script arguments, the name first.</param>
+    /// <param name="report">The report: <see cref="RedisScripts.ReportArgs"/> script arguments, the name first.</param>
     /// <returns>Whether there is anything to report.</returns>
     public bool TryTakeReport(out PendingReport report)
     {
@@ -54,11 +54,12 @@ internal sealed partial class RedisCircuitCoordinator
         }
 
         SharedCircuitCounts counts = _circuit.ReadCounts();
-        long successes, failures;
+        long successes, failures, slow;
         lock (_reportLock)
         {
             successes = Math.Max(0, counts.Successful - _reportedSuccesses);
             failures = Math.Max(0, counts.Failed - _reportedFailures);
+            slow = Math.Max(0, counts.Slow - _reportedSlow);
         }
 
         if (successes == 0 && failures == 0)
@@ -68,27 +69,28 @@ internal sealed partial class RedisCircuitCoordinator
         }
 
         // Sharing never changes which rule a circuit runs: the fleet counts consecutive failures only for a circuit whose
-        // rule is the consecutive-failure rule (threshold 0 turns the count off); a window-rule circuit trips on its own
-        // window, and its local trip opens the fleet.
+        // rule is the consecutive-failure rule (threshold 0 turns the count off); a window-rule circuit is judged on the
+        // fleet's window, which these outcomes feed (RedisWindowScript).
         CircuitBreakerOptions options = Options;
-        long threshold = options.Rule == FailureRule.ConsecutiveFailures ? options.FailureThreshold : 0;
+        bool window = options.Rule != FailureRule.ConsecutiveFailures;
+        long threshold = window ? 0 : options.FailureThreshold;
 
-        // Should these failures complete the fleet's count, the fleet opens for what this circuit's policy computes now
-        // (the latest Retry-After hint included): the same period the circuit would set had it tripped alone.
+        // Should these outcomes open the fleet (complete its count, or tip its window), it opens for what this circuit's
+        // policy computes now (the latest Retry-After hint included): the same period the circuit would set alone.
         long hintTicks = Interlocked.Exchange(ref _pendingHintTicks, 0);
-        long openMs = failures == 0 || threshold == 0 ? 0 : (long)_circuit.ComputeOpenPeriod(1, cause: null, retryAfter: hintTicks > 0 ? TimeSpan.FromTicks(hintTicks) : null).TotalMilliseconds;
-        RedisValue[] args =
-        [
-            _circuit.Name,
-            successes,
-            failures,
-            counts.ConsecutiveFailures,
-            successes > 0 ? 1 : 0,
-            threshold,
-            openMs,
-            epoch,
-            generation,
-        ];
+        bool mayOpen = failures > 0 || (window && slow > 0);
+        long openMs = mayOpen ? (long)_circuit.ComputeOpenPeriod(1, cause: null, retryAfter: hintTicks > 0 ? TimeSpan.FromTicks(hintTicks) : null).TotalMilliseconds : 0;
+        var args = new RedisValue[RedisScripts.ReportArgs];
+        args[0] = _circuit.Name;
+        args[1] = successes;
+        args[2] = failures;
+        args[3] = counts.ConsecutiveFailures;
+        args[4] = successes > 0 ? 1 : 0;
+        args[5] = threshold;
+        args[6] = openMs;
+        args[7] = epoch;
+        args[8] = generation;
+        RedisWindowScript.WriteReport(args.AsSpan(RedisScripts.ReportArgs - RedisWindowScript.ReportArgs), options, slow);
         report = new PendingReport(this, args, counts, version);
         return true;
     }
@@ -124,6 +126,7 @@ internal sealed partial class RedisCircuitCoordinator
         {
             _reportedSuccesses = Math.Max(_reportedSuccesses, counts.Successful);
             _reportedFailures = Math.Max(_reportedFailures, counts.Failed);
+            _reportedSlow = Math.Max(_reportedSlow, counts.Slow);
         }
     }
 

@@ -5,8 +5,9 @@ using Tripswitch.Sharing;
 namespace Tripswitch.Redis;
 
 /// <summary>
-/// Joins one local circuit to its fleet. The local state machine keeps deciding on local rules; this coordinator
-/// reports outcomes in batches, forwards local trips, hints and operator changes, gates half-open probes on fleet-wide
+/// Joins one local circuit to its fleet. The local state machine keeps deciding on local rules (but for a window rule,
+/// which the fleet judges while Redis answers: see <see cref="JudgesFailureWindow"/>); this coordinator reports outcomes
+/// in batches, forwards local trips, hints and operator changes, gates half-open probes on fleet-wide
 /// leases, and makes the local state follow the fleet's (newest generation wins). Nothing here ever blocks a caller or
 /// lets a store exception reach one.
 /// </summary>
@@ -24,6 +25,7 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
     private bool _applying;
     private long _reportedSuccesses;
     private long _reportedFailures;
+    private long _reportedSlow;
     private int _reportInFlight;
     private int _leaseRequestInFlight;
     private int _pendingTrip;
@@ -44,6 +46,7 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
         SharedCircuitCounts counts = _circuit.ReadCounts();
         _reportedSuccesses = counts.Successful;
         _reportedFailures = counts.Failed;
+        _reportedSlow = counts.Slow;
     }
 
     public string Name => _circuit.Name;
@@ -62,6 +65,12 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
     /// not wait for leases or trips that never come, however well the other circuits' scripts go.
     /// </summary>
     private bool IsDegraded => _sharing.IsDegraded || Volatile.Read(ref _storeFailing) != 0;
+
+    /// <summary>
+    /// While Redis answers, the fleet's window judges a window-rule circuit (the script that takes the reports keeps it on
+    /// the server's clock); while this circuit runs on local rules, its own window, which kept counting, judges again.
+    /// </summary>
+    public override bool JudgesFailureWindow => !IsDegraded;
 
     public override bool TryTakeProbeLease(out long lease)
     {

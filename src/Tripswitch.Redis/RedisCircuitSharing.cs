@@ -22,6 +22,12 @@ namespace Tripswitch.Redis;
 /// fleet, each expiring after <see cref="CircuitBreakerOptions.HalfOpenProbeTimeout"/>, and successes count fleet-wide.
 /// </para>
 /// <para>
+/// Each circuit keeps its rule: a consecutive-failure circuit opens on the fleet's run of failures, a
+/// <see cref="FailureRule.CountWindow"/> or <see cref="FailureRule.TimeWindow"/> circuit on a fleet-wide window the report
+/// script keeps on the server's clock (see the package README); meanwhile the instance's own window counts but doesn't
+/// trip the circuit alone (<see cref="CircuitCoordinator.JudgesFailureWindow"/>).
+/// </para>
+/// <para>
 /// When Redis is unreachable, slow or returns garbage, every process keeps working on its own local rules and no
 /// exception from the store reaches a caller; the condition is logged and counted (<c>tripswitch.redis.errors</c>). When
 /// Redis answers again, each process reports what it saw and resyncs.

@@ -19,10 +19,16 @@ namespace Tripswitch.Redis;
 /// </remarks>
 internal static class RedisScripts
 {
-    private const string Functions = """
+    /// <summary>The values each circuit has in a <see cref="Report"/> call.</summary>
+    public const int ReportArgs = 9 + RedisWindowScript.ReportArgs;
+
+    private const string Clock = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local ttl = tonumber(ARGV[3])
+        """;
+
+    private const string Functions = Clock + "\n" + RedisWindowScript.Functions + "\n" + """
 
         local function fresh(hk, lk, name, gen)
           return { hk = hk, lk = lk, name = name, epoch = now, gen = gen, st = 0, untl = 0, cf = 0, hs = 0, att = 0, hu = 0,
@@ -67,9 +73,11 @@ internal static class RedisScripts
           redis.call('DEL', s.lk)
         end
 
+        -- Closing empties the fleet's window, as closing empties an instance's own.
         local function close(s)
           s.st = 0; s.gen = s.gen + 1; s.untl = 0; s.cf = 0; s.hs = 0; s.att = 0; s.hu = 0; s.changed = true
           redis.call('DEL', s.lk)
+          redis.call('HDEL', s.hk, 'w')
         end
 
         local function finish(s, extra)
@@ -78,6 +86,7 @@ internal static class RedisScripts
           if s.changed or s.new then
             redis.call('HSET', s.hk, 'epoch', s.epoch, 'gen', s.gen, 'st', s.st, 'until', s.untl, 'cf', s.cf, 'hs', s.hs, 'att', s.att, 'hu', s.hu)
           end
+          if s.w then redis.call('HSET', s.hk, 'w', cjson.encode(s.w)) end
           redis.call('PEXPIRE', s.hk, ttl)
           if s.changed then
             redis.call('PUBLISH', ARGV[1], s.epoch .. '|' .. s.gen .. '|' .. s.st .. '|' .. remaining .. '|' .. s.name)
@@ -85,7 +94,8 @@ internal static class RedisScripts
           return { s.epoch, s.gen, s.st, remaining, extra, s.att }
         end
 
-        -- ARGV[a+1..a+8]: successes, failures, trailing failures, 1 if a success happened, threshold, open ms, epoch, gen.
+        -- ARGV[a+1..a+8]: successes, failures, trailing failures, 1 if a success happened, threshold, open ms, epoch, gen;
+        -- then a window rule's values (see window_report). A window-rule circuit (threshold 0) is judged on the fleet's window.
         local function report(s, a)
           local stale = tonumber(ARGV[a + 7]) == s.epoch and tonumber(ARGV[a + 8]) ~= s.gen
           if s.st == 0 and not stale then
@@ -93,6 +103,8 @@ internal static class RedisScripts
             if tonumber(ARGV[a + 4]) == 1 then cf = tonumber(ARGV[a + 3]) else cf = cf + tonumber(ARGV[a + 2]) end
             if cf ~= s.cf then s.cf = cf; s.new = true end
             if tonumber(ARGV[a + 5]) > 0 and s.cf >= tonumber(ARGV[a + 5]) then
+              open(s, ARGV[a + 6], 1)
+            elseif tonumber(ARGV[a + 9]) > 0 and window_report(s, a) then
               open(s, ARGV[a + 6], 1)
             end
           end
@@ -111,17 +123,19 @@ internal static class RedisScripts
 
     /// <summary>
     /// Outcome reports of many circuits in one call (all of one hash slot on Redis Cluster): KEYS are the circuits'
-    /// (hash, leases) pairs; ARGV[2] is unused; then, per circuit, 9 values: name, successes, failures, trailing failures
-    /// after the last success, 1 if a success happened, the consecutive-failure threshold (0: the circuit runs a window
-    /// rule, which the fleet does not count), the open period (ms) if these failures complete the
-    /// fleet's count (computed by the reporting instance's policy, its latest Retry-After hint included), and the epoch
-    /// and generation the outcomes were observed under. A report from an earlier generation of this epoch is dropped:
-    /// the circuit moved on since (reset, closed by probes). Returns one reply per circuit.
+    /// (hash, leases) pairs; ARGV[2] is unused; then, per circuit, <see cref="ReportArgs"/> values: name, successes,
+    /// failures, trailing failures after the last success, 1 if a success happened, the consecutive-failure threshold
+    /// (0: the circuit runs a window rule, and the fleet's consecutive count never opens it), the open period (ms) if
+    /// these outcomes open the fleet (computed by the reporting instance's policy, its latest Retry-After hint included),
+    /// the epoch and generation the outcomes were observed under; then the window rule (0 none, 1 count, 2 time), its
+    /// window size (calls) or sampling duration (ms), failure ratio, minimum throughput, slow-call ratio (0: none) and the
+    /// slow calls (see <see cref="RedisWindowScript"/>). A report from an earlier generation of this epoch is dropped: the
+    /// circuit moved on since (reset, closed by probes). Returns one reply per circuit.
     /// </summary>
     public const string Report = Functions + "\n" + """
         local out = {}
         for i = 1, #KEYS / 2 do
-          local a = 3 + (i - 1) * 9
+          local a = 3 + (i - 1) * 15
           out[i] = report(load(KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1]), a + 1)
         end
         return out
@@ -223,6 +237,7 @@ internal static class RedisScripts
         elseif st == 0 then
           s.cf = 0
           s.new = true
+          redis.call('HDEL', KEYS[1], 'w')
         elseif st == 3 and s.st ~= 3 then
           s.st = 3; s.gen = s.gen + 1; s.untl = 0; s.hs = 0; s.changed = true
           redis.call('DEL', KEYS[2])

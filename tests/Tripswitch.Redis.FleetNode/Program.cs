@@ -37,8 +37,9 @@ namespace Tripswitch.Redis.FleetNode
 
               node    --redis <configuration> --circuit <name> [--prefix <p>] [--failure-threshold N]
                       [--recovery-ms N] [--success-threshold N] [--half-open-max-calls N] [--probe-timeout-ms N]
-                      [--report-ms N] [--resync-ms N]
-                  Prints "ready", then follows one command per line on stdin, answering one line each:
+                      [--report-ms N] [--resync-ms N] [--rule consecutive|count|time] [--window-size N]
+                      [--sampling-ms N] [--minimum-throughput N] [--failure-ratio R]
+                  The window options apply with --rule count (CountWindow) or time (TimeWindow). Prints "ready", then follows one command per line on stdin, answering one line each:
                     fail        a failing call       -> "failed" | "rejected <State>"
                     ok          a succeeding call    -> "ok" | "probe-ok" | "rejected <State>"
                     hold-probe  take a half-open probe permit and never report it
@@ -93,6 +94,19 @@ namespace Tripswitch.Redis.FleetNode
             => Get(name) is { } text
                 ? int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture)
                 : fallback;
+
+        public double Double(string name, double fallback)
+            => Get(name) is { } text
+                ? double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
+                : fallback;
+
+        public FailureRule Rule() => Get("rule") switch
+        {
+            null or "consecutive" => FailureRule.ConsecutiveFailures,
+            "count" => FailureRule.CountWindow,
+            "time" => FailureRule.TimeWindow,
+            var other => throw new ArgumentException($"--rule must be consecutive, count or time, not '{other}'"),
+        };
     }
 
     /// <summary>The line-command fleet member.</summary>
@@ -107,6 +121,11 @@ namespace Tripswitch.Redis.FleetNode
                 SuccessThreshold = options.Int("success-threshold", 1),
                 HalfOpenMaxCalls = options.Int("half-open-max-calls", 1),
                 HalfOpenProbeTimeout = TimeSpan.FromMilliseconds(options.Int("probe-timeout-ms", 120_000)),
+                Rule = options.Rule(),
+                WindowSize = options.Int("window-size", 100),
+                SamplingDuration = TimeSpan.FromMilliseconds(options.Int("sampling-ms", 30_000)),
+                MinimumThroughput = options.Int("minimum-throughput", 100),
+                FailureRatio = options.Double("failure-ratio", 0.1),
             });
             await using RedisCircuitSharing sharing = await RedisCircuitSharing.ConnectAsync(registry, options.Require("redis"), new RedisCircuitOptions
             {

@@ -7,13 +7,16 @@ namespace Tripswitch.Redis.Tests;
 /// <summary>Sharing never changes which rule a circuit runs: a window-rule circuit is not opened by the fleet's consecutive count.</summary>
 public sealed class WindowRuleTests(SharedRedis redis)
 {
-    [Fact]
-    public async Task ACountWindowCircuit_WithSharing_DoesNotOpenOnFailureThreshold()
+    [Theory]
+    [InlineData(FailureRule.CountWindow)]
+    [InlineData(FailureRule.TimeWindow)]
+    public async Task AWindowCircuit_WithSharing_DoesNotOpenOnFailureThreshold(FailureRule rule)
     {
         var options = new CircuitBreakerOptions
         {
-            Rule = FailureRule.CountWindow,
+            Rule = rule,
             WindowSize = 20,
+            SamplingDuration = TimeSpan.FromSeconds(30),
             MinimumThroughput = 20,
             FailureRatio = 0.5,
             FailureThreshold = 5, // the consecutive rule's threshold: not this circuit's rule
@@ -29,19 +32,15 @@ public sealed class WindowRuleTests(SharedRedis redis)
         Assert.All(breakers, breaker => Assert.Equal(CircuitState.Closed, breaker.State));
         Assert.True(breakers[1].TrySucceed());
 
-        // The window's own rule still trips it (the 20th call: 12 of 20 failed), and the local trip opens the whole fleet.
+        // The window's own rule still trips it, judged on the fleet's calls: 20 calls of which 11 failed.
         Task<long> bOpened = Eventually.StateChange(breakers[1], CircuitState.Open);
-        for (int i = 0; i < 8; i++)
-        {
-            Assert.True(breakers[0].TrySucceed());
-        }
-
-        breakers[0].Fail(3);
-        Assert.Equal(CircuitState.Closed, breakers[0].State);
+        FleetWindowTests.Mix(breakers[0], successes: 8, failures: 2);
+        await fleet.Holds("window", 19);
+        Assert.Equal(0, await fleet.Field("window", "st"));
         breakers[0].Fail(1);
-        Assert.Equal(CircuitState.Open, breakers[0].State);
 
-        await bOpened.Within("the window's trip reaches B");
+        await bOpened.Within("the fleet's window trip reaches B");
         Assert.Equal(1, await fleet.Field("window", "st"));
+        Assert.Equal(CircuitState.Open, breakers[0].Rejection()!.State);
     }
 }

@@ -108,7 +108,7 @@ internal sealed partial class CircuitStateMachine
         if (_windowRule is not null)
         {
             _windowRule.Record(slot, failure: false, slow);
-            if (slow && _windowRule.ShouldOpen())
+            if (slow && WindowSaysOpen(_windowRule))
             {
                 TryTrip(permit.Generation, cause: null, hint: null);
             }
@@ -187,8 +187,16 @@ internal sealed partial class CircuitStateMachine
         }
 
         rule.Record(slot, failure: true, slow);
-        return rule.ShouldOpen();
+        return WindowSaysOpen(rule);
     }
+
+    /// <summary>
+    /// Whether the window, which has just counted a call, opens the circuit: not while the fleet judges it (see
+    /// <see cref="Sharing.CircuitCoordinator.JudgesFailureWindow"/>): the window keeps counting, so it can judge at
+    /// once when the fleet stops judging.
+    /// </summary>
+    private bool WindowSaysOpen(Health.WindowRule rule)
+        => Volatile.Read(ref _coordinator) is not { JudgesFailureWindow: true } && rule.ShouldOpen();
 
     /// <summary>The caller cancelled: ignored, unless the call was already slow (then a slow failure: a caller that gives up must not hide a hung upstream).</summary>
     public void OnCallerCancelled(in CircuitPermit permit)

@@ -12,7 +12,7 @@ internal sealed partial class CircuitStateMachine
     /// The lock (see the remarks), made by the first thread that needs it. Two threads may make one each at once; the
     /// compare-and-swap publishes exactly one, and both use that one, so every caller locks the same object.
     /// </summary>
-    private Lock Sync
+    internal Lock Sync
     {
         get
         {

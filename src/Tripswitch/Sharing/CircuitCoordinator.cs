@@ -47,6 +47,22 @@ public abstract class CircuitCoordinator
     /// <returns>Whether the caller may run as a probe.</returns>
     public abstract bool TryTakeProbeLease(out long lease);
 
+    /// <summary>
+    /// Whether the fleet judges the circuit's failure-rate window now, so the circuit's own window must not trip it alone.
+    /// Read only for a circuit whose <see cref="CircuitBreakerOptions.Rule"/> is <see cref="FailureRule.CountWindow"/> or
+    /// <see cref="FailureRule.TimeWindow"/>, outside the circuit's lock, on the thread of a caller whose failure (or slow
+    /// call) the window has just counted. Must not block and must not throw.
+    /// </summary>
+    /// <value>
+    /// <see langword="false"/> by default: the circuit's own window decides and a trip is reported through
+    /// <see cref="OnLocalTrip"/>. Return <see langword="true"/> while the store judges the fleet's calls: the circuit's
+    /// window keeps counting the instance's own calls but never opens the circuit by itself (even when this instance
+    /// alone meets the thresholds: the fleet's calls decide), and the fleet's verdict arrives through
+    /// <see cref="SharedCircuit.ApplyRemote"/>. Return <see langword="false"/> again while the store is unreachable: the
+    /// window, which kept counting, then judges the instance's calls at once (the next failure may trip it).
+    /// </value>
+    public virtual bool JudgesFailureWindow => false;
+
     /// <summary>Called outside the lock when a probe that held a non-zero <paramref name="lease"/> ended.</summary>
     /// <param name="lease">The lease <see cref="TryTakeProbeLease"/> gave it.</param>
     /// <param name="outcome">Whether it succeeded, failed (the circuit reopened), or ended without a verdict.</param>

@@ -16,6 +16,11 @@ namespace Tripswitch.Sharing;
 /// coordinator for another store has to do.
 /// </para>
 /// <para>
+/// Failure-rate windows (<see cref="FailureRule.CountWindow"/>, <see cref="FailureRule.TimeWindow"/>) stay per instance
+/// here: its coordinators don't claim <see cref="CircuitCoordinator.JudgesFailureWindow"/>, so each instance's own
+/// window judges its own calls, and its trip opens the whole fleet. Tripswitch.Redis judges them on the fleet's calls.
+/// </para>
+/// <para>
 /// Propagation is synchronous: the caller whose call tripped (or closed, or reset) a circuit applies the fleet's new state
 /// to every other instance before its call returns, running their <see cref="CircuitBreaker.StateChanged"/> handlers on
 /// its thread. No lock of the fleet is held while it does so.

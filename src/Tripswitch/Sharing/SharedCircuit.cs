@@ -48,12 +48,12 @@ public sealed class SharedCircuit
     /// </summary>
     public long Version => _machine.Version;
 
-    /// <summary>Reads the circuit's cumulative outcome counts and its consecutive-failure count (lock-free, no allocation).</summary>
+    /// <summary>Reads the circuit's cumulative outcome counts (slow calls included) and its consecutive-failure count (lock-free, no allocation).</summary>
     /// <returns>The counts.</returns>
     public SharedCircuitCounts ReadCounts()
     {
         CounterSnapshot counts = _machine.Counts;
-        return new SharedCircuitCounts(counts.Successful, counts.Failed, _machine.ConsecutiveFailures);
+        return new SharedCircuitCounts(counts.Successful, counts.Failed, _machine.ConsecutiveFailures, counts.Slow);
     }
 
     /// <summary>

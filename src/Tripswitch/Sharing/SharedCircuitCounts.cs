@@ -4,4 +4,8 @@ namespace Tripswitch.Sharing;
 /// <param name="Successful">Calls that succeeded since the circuit was created (never decreases).</param>
 /// <param name="Failed">Calls that failed since the circuit was created (never decreases).</param>
 /// <param name="ConsecutiveFailures">The handled failures in a row in the current state (reset by a success and by closing).</param>
-public readonly record struct SharedCircuitCounts(long Successful, long Failed, int ConsecutiveFailures);
+/// <param name="Slow">
+/// Calls that took longer than <see cref="CircuitBreakerOptions.SlowCallThreshold"/> since the circuit was created, whether
+/// they succeeded or failed (never decreases): what a window rule's slow-call ratio counts.
+/// </param>
+public readonly record struct SharedCircuitCounts(long Successful, long Failed, int ConsecutiveFailures, long Slow);

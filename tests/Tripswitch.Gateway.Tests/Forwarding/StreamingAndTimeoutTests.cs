@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tripswitch.FakeLlm;
+using Tripswitch.Gateway.Tests.Infrastructure;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Forwarding;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Tripswitch.Gateway.Tests.Infrastructure;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Security;

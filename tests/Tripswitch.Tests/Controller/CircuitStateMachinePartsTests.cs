@@ -14,10 +14,43 @@ public class CircuitStateMachinePartsTests
     private static readonly TimeSpan _recovery = TimeSpan.FromSeconds(1);
 
     [Fact]
-    public void Isolate_ThreadsRaceOnAFreshCircuit_OneTransitionLoggedAndDeliveredOnce()
+    public void Sync_ThreadsAskAFreshCircuitForItsLockAtOnce_AllGetTheSameLock()
     {
-        // The first Isolate makes the lock and the first transition makes the log: threads that made a lock or a log of
-        // their own would each isolate the circuit, and each would log and deliver its own transition.
+        // Made by the first thread that needs it: two threads that each made one must still end up locking the same.
+        using var race = new ThreadRace(Threads);
+        CircuitBreaker breaker = null!;
+        var locks = new Lock?[Threads];
+        race.Start(i =>
+        {
+            for (int round = 0; round < Rounds; round++)
+            {
+                race.Sync();
+                locks[i] = breaker.Machine.Sync;
+                race.Sync();
+            }
+        });
+
+        for (int round = 0; round < Rounds; round++)
+        {
+            breaker = TestBreakers.Create(TestBreakers.Clock());
+            Array.Clear(locks);
+            race.Sync();
+            race.Sync();
+
+            Lock expected = breaker.Machine.Sync;
+            Assert.All(locks, l => Assert.True(l == expected, $"round {round}: a thread got a lock of its own"));
+        }
+
+        race.Join();
+    }
+
+    [Fact]
+    public void IsolateAndReset_ThreadsRaceOnAFreshCircuit_EveryTransitionIsLoggedAndDeliveredOnceInAChain()
+    {
+        // The threads' first Isolate makes the lock and the first transition makes the log. Threads that made a lock of
+        // their own would run transitions side by side for the circuit's whole life, breaking the chain (Closed →
+        // Isolated twice); a log of their own would lose transitions from the summary or deliver them out of order.
+        const int Switches = 20;
         using var race = new ThreadRace(Threads);
         CircuitBreaker breaker = null!;
         race.Start(_ =>
@@ -25,7 +58,12 @@ public class CircuitStateMachinePartsTests
             for (int round = 0; round < Rounds; round++)
             {
                 race.Sync();
-                breaker.Isolate();
+                for (int i = 0; i < Switches; i++)
+                {
+                    breaker.Isolate();
+                    breaker.Reset();
+                }
+
                 race.Sync();
             }
         });
@@ -39,10 +77,16 @@ public class CircuitStateMachinePartsTests
             race.Sync();
 
             CircuitSummary summary = breaker.GetSummary();
-            Assert.Equal(CircuitState.Isolated, summary.State);
-            Assert.Equal(1, summary.StateChanges);
-            Assert.Equal([(CircuitState.Closed, CircuitState.Isolated)], summary.Transitions.Select(t => (t.From, t.To)));
-            Assert.Equal([(CircuitState.Closed, CircuitState.Isolated)], delivered.Select(t => (t.From, t.To)));
+            CircuitTransition[] seen = [.. delivered];
+            Assert.Equal(CircuitState.Closed, summary.State);
+            Assert.Equal(summary.StateChanges, seen.Length);
+            Assert.Equal((CircuitState.Closed, CircuitState.Isolated), (seen[0].From, seen[0].To));
+            for (int i = 1; i < seen.Length; i++)
+            {
+                Assert.True(seen[i - 1].To == seen[i].From, $"round {round}: transition #{i} ({seen[i].From}→{seen[i].To}) does not follow #{i - 1}");
+            }
+
+            Assert.Equal(seen.TakeLast(summary.Transitions.Count), summary.Transitions);
         }
 
         race.Join();

@@ -22,6 +22,11 @@ internal sealed class RecordingCoordinator(SharedCircuit circuit) : CircuitCoord
 
     public bool GrantLeases { get; set; } = true;
 
+    /// <summary>What <see cref="JudgesFailureWindow"/> answers (the fleet judges the window while true).</summary>
+    public bool JudgeWindow { get; set; }
+
+    public override bool JudgesFailureWindow => JudgeWindow;
+
     public bool Disposed { get; private set; }
 
     public override bool TryTakeProbeLease(out long lease)

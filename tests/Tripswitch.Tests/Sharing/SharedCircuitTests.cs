@@ -220,7 +220,7 @@ public class SharedCircuitTests
         TestBreakers.Succeed(breaker, 3);
         TestBreakers.Fail(breaker, 2);
 
-        Assert.Equal(new SharedCircuitCounts(3, 2, 2), coordinator.Circuit.ReadCounts());
+        Assert.Equal(new SharedCircuitCounts(3, 2, 2, 0), coordinator.Circuit.ReadCounts());
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public class OpenTelemetryTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Timed(time, nameof(CallDuration_ExportedBySdk_UsesTheExplicitBucketBoundariesInSeconds));
         var exported = new List<MetricSnapshot>();
-        using (MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter("Tripswitch").AddInMemoryExporter(exported).Build())
+        using (MeterProvider provider = ExportTo(exported))
         {
             breaker.Execute(() => Advance(time, TimeSpan.FromMilliseconds(300)));
             breaker.Execute(() => Advance(time, TimeSpan.FromMilliseconds(40)));
@@ -55,7 +55,7 @@ public class OpenTelemetryTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Timed(time, nameof(CallDuration_Failures_TaggedWithErrorTypeAndSuccessesNot), slowAfter: TimeSpan.FromSeconds(1));
         var exported = new List<MetricSnapshot>();
-        using (MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter("Tripswitch").AddInMemoryExporter(exported).Build())
+        using (MeterProvider provider = ExportTo(exported))
         {
             breaker.Execute(() => Advance(time, TimeSpan.FromMilliseconds(10)));
             Assert.Throws<InvalidOperationException>(() => breaker.Execute<int>(() => throw new InvalidOperationException("upstream down")));
@@ -87,7 +87,7 @@ public class OpenTelemetryTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Timed(time, nameof(Instruments_ExportedBySdk_WithDocumentedNamesAndUnits));
         var exported = new List<MetricSnapshot>();
-        using (MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter("Tripswitch").AddInMemoryExporter(exported).Build())
+        using (MeterProvider provider = ExportTo(exported))
         {
             breaker.Execute(() => Advance(time, TimeSpan.FromMilliseconds(5)));
             breaker.Isolate();
@@ -152,6 +152,18 @@ public class OpenTelemetryTests
         Assert.Same(factory, Assert.Single(scopes));
         Assert.Contains(factory.Created, m => m.Name == "Tripswitch");
     }
+
+    /// <summary>
+    /// The SDK exporting the Tripswitch meter into <paramref name="exported"/>. That meter carries every circuit of every
+    /// test running meanwhile, and by default the SDK keeps 2,000 tag combinations per instrument, folding the rest into
+    /// one overflow point: a registry test calling thousands of circuits at the same time took this test's points. The
+    /// limit is raised far above what the suite produces while one provider lives.
+    /// </summary>
+    private static MeterProvider ExportTo(List<MetricSnapshot> exported) => Sdk.CreateMeterProviderBuilder()
+        .AddMeter("Tripswitch")
+        .AddView("tripswitch.*", new MetricStreamConfiguration { CardinalityLimit = 200_000 })
+        .AddInMemoryExporter(exported)
+        .Build();
 
     private static CircuitBreaker Timed(FakeTimeProvider time, string name, TimeSpan? slowAfter = null) =>
         new(new CircuitBreakerOptions

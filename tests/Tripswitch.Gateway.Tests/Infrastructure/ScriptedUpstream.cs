@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
-namespace Tripswitch.Gateway.Tests;
+namespace Tripswitch.Gateway.Tests.Infrastructure;
 
 /// <summary>A Kestrel server on 127.0.0.1 that records every request (method, path, query, headers, body) and answers as scripted.</summary>
 internal sealed class ScriptedUpstream : IAsyncDisposable

@@ -3,7 +3,7 @@ using Tripswitch.Redis.Tests.Infrastructure;
 using Tripswitch.Testing.Redis;
 using Xunit;
 
-namespace Tripswitch.Redis.Tests.Cluster;
+namespace Tripswitch.Redis.Tests;
 
 /// <summary>
 /// The fleet on a real three-master Redis Cluster: each circuit's keys share one hash slot (no CROSSSLOT), its scripts
@@ -85,6 +85,36 @@ public sealed class ClusterTests(SharedCluster redis) : IClassFixture<SharedClus
         }
 
         Assert.All(fleet.Nodes, node => Assert.Empty(node.Scripts.Faulted));
+    }
+
+    [Fact]
+    public async Task FleetWideWindows_TripOnEveryMaster_WithTheWindowInTheCircuitsOwnHash()
+    {
+        var options = new CircuitBreakerOptions
+        {
+            Rule = FailureRule.CountWindow,
+            WindowSize = 100,
+            MinimumThroughput = 20,
+            FailureRatio = 0.5,
+            RecoveryTimeout = TimeSpan.FromSeconds(30),
+        };
+        await using Fleet fleet = await Fleet.StartAsync(redis.Cluster.Configuration, redis.Admin, 3, options);
+        string[] names = OnePerMaster(fleet);
+
+        foreach (string name in names)
+        {
+            // 3 instances × 8 calls at 75 %: only the fleet's 24 calls reach the minimum throughput of 20.
+            CircuitBreaker[] breakers = await fleet.JoinAsync(name);
+            foreach (CircuitBreaker breaker in breakers)
+            {
+                FleetWindowTests.Mix(breaker, successes: 2, failures: 6);
+            }
+
+            await Eventually.True(() => breakers.All(breaker => breaker.State == CircuitState.Open), $"'{name}' opened by the fleet's window everywhere");
+            Assert.True((await fleet.Window(name)).Calls >= 20, $"'{name}': the window is a field of the circuit's hash ({fleet.HashKey(name)}), in its slot");
+        }
+
+        Assert.All(fleet.Nodes, node => Assert.Empty(node.Scripts.Faulted)); // no CROSSSLOT
     }
 
     /// <summary>Asserts that the circuits' keys live on every master, and that each circuit's two keys share one slot.</summary>
