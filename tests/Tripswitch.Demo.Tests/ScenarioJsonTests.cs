@@ -32,9 +32,13 @@ public sealed class ScenarioJsonTests
         JsonElement requests = root.GetProperty("requests");
         Assert.True(requests.GetProperty("fellBack").GetInt64() > 0, run.Stdout);
         JsonElement[] fallbacks = [.. root.GetProperty("fallbacks").EnumerateArray()];
-        JsonElement fromFlagship = Assert.Single(fallbacks, f => f.GetProperty("from").GetString() == "openai/gpt-4.1" && f.GetProperty("to").GetString() == "openai/gpt-4.1-mini");
-        Assert.True(fromFlagship.GetProperty("count").GetInt32() > 0);
-        Assert.Equal("Hello from gpt-4.1-mini.", fromFlagship.GetProperty("sampleAnswer").GetString());
+        // The flagship's requests fell back down the chain: to gpt-4.1-mini, or to gpt-4o-mini while gpt-4.1-mini was
+        // rate limited too (which of the two depends on how many requests a loaded machine made in each phase).
+        JsonElement[] fromFlagship = [.. fallbacks.Where(f => f.GetProperty("from").GetString() == "openai/gpt-4.1")];
+        Assert.NotEmpty(fromFlagship);
+        Assert.All(fromFlagship, f => Assert.Contains(f.GetProperty("to").GetString(), (string[])["openai/gpt-4.1-mini", "openai/gpt-4o-mini"]));
+        Assert.True(fromFlagship.Sum(f => f.GetProperty("count").GetInt32()) > 0);
+        Assert.All(fallbacks, f => Assert.Equal($"Hello from {f.GetProperty("to").GetString()!["openai/".Length..]}.", f.GetProperty("sampleAnswer").GetString()));
         Assert.Contains(fallbacks, f => f.GetProperty("from").GetString() == "openai/gpt-4.1-mini" && f.GetProperty("to").GetString() == "openai/gpt-4o-mini");
         Assert.Equal(
             requests.GetProperty("total").GetInt64(),

@@ -152,6 +152,7 @@ public sealed class FleetWindowTests(SharedRedis redis)
         var options = IssueOptions(FailureRule.TimeWindow);
         options.SamplingDuration = TimeSpan.FromSeconds(2);
         options.MinimumThroughput = 10;
+        options.TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(); // the instances' clocks stand still: only the server's moves
         await using Fleet fleet = await Fleet.StartAsync(redis.Server, redis.Admin, 2, options);
         CircuitBreaker[] breakers = await fleet.JoinAsync("expiry");
 

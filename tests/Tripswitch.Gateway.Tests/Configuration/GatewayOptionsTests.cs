@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Tripswitch.Gateway.Configuration;
+using Tripswitch.Gateway.Tests.Infrastructure;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Configuration;

@@ -4,6 +4,7 @@ using System.Text;
 using OpenAI;
 using OpenAI.Chat;
 using Tripswitch.FakeLlm;
+using Tripswitch.Gateway.Tests.Infrastructure;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Forwarding;

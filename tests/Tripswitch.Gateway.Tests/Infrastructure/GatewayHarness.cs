@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Tripswitch.FakeLlm;
 using Xunit;
 
-namespace Tripswitch.Gateway.Tests;
+namespace Tripswitch.Gateway.Tests.Infrastructure;
 
 /// <summary>
 /// The gateway on 127.0.0.1 (ephemeral port) in front of a FakeLlm upstream, with fake time for every circuit and a

@@ -9,10 +9,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Tripswitch.FakeLlm;
+using Tripswitch.Gateway.Tests.Infrastructure;
 using Tripswitch.Testing;
 using Xunit;
 
-namespace Tripswitch.Gateway.Tests.Clients;
+namespace Tripswitch.Gateway.Tests.Forwarding;
 
 /// <summary>
 /// The official OpenAI Node client (npm <c>openai</c>, pinned in <c>node/package-lock.json</c>, installed by

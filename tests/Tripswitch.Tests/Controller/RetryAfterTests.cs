@@ -2,7 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using Tripswitch.Tests.Health;
 using Xunit;
 
-namespace Tripswitch.Tests.Recovery;
+namespace Tripswitch.Tests.Controller;
 
 public class RetryAfterTests
 {

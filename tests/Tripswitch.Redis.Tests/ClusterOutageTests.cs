@@ -3,7 +3,7 @@ using Tripswitch.Redis.Tests.Infrastructure;
 using Tripswitch.Testing.Redis;
 using Xunit;
 
-namespace Tripswitch.Redis.Tests.Cluster;
+namespace Tripswitch.Redis.Tests;
 
 /// <summary>A master of the cluster dies: every instance goes on with its local rules; no store error reaches a caller.</summary>
 [Collection(nameof(RedisOutage))]

@@ -9,7 +9,7 @@ using Tripswitch.FakeLlm;
 using Xunit;
 using static Tripswitch.AI.Tests.Infrastructure.Circuits;
 
-namespace Tripswitch.AI.Tests.OpenAI;
+namespace Tripswitch.AI.Tests;
 
 /// <summary>
 /// End to end: the official OpenAI client, through the Microsoft.Extensions.AI.OpenAI adapter, wrapped by

@@ -7,7 +7,7 @@ using Tripswitch.Testing;
 using Tripswitch.Testing.Redis;
 using Xunit;
 
-namespace Tripswitch.Gateway.Tests.Operations;
+namespace Tripswitch.Gateway.Tests;
 
 /// <summary>
 /// Two gateway processes (the real executable, started with <c>dotnet Tripswitch.Gateway.dll</c>) sharing their circuits

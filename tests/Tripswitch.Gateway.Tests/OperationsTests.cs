@@ -1,9 +1,10 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
+using Tripswitch.Gateway.Tests.Infrastructure;
 using Xunit;
 
-namespace Tripswitch.Gateway.Tests.Operations;
+namespace Tripswitch.Gateway.Tests;
 
 /// <summary>Metrics on the Tripswitch meter, health endpoints and the offline start.</summary>
 public sealed class OperationsTests

@@ -3,7 +3,7 @@ using Tripswitch.Redis.Tests.Infrastructure;
 using Tripswitch.Testing.Redis;
 using Xunit;
 
-namespace Tripswitch.Redis.Tests.Cluster;
+namespace Tripswitch.Redis.Tests;
 
 /// <summary>
 /// The fleet on a real three-master Redis Cluster: each circuit's keys share one hash slot (no CROSSSLOT), its scripts

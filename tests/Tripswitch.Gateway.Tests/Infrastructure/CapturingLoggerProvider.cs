@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
-namespace Tripswitch.Gateway.Tests;
+namespace Tripswitch.Gateway.Tests.Infrastructure;
 
 /// <summary>Keeps every log line at every level (message, state values and exceptions), to prove what is never logged.</summary>
 internal sealed class CapturingLoggerProvider : ILoggerProvider
