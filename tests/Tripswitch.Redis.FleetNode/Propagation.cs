@@ -137,15 +137,15 @@ internal static class Propagation
             long start;
             if (splitFailures)
             {
-                Fail(a);
+                TestBreakers.Fail(a);
                 await Eventually.True(async () => (string?)await db.HashGetAsync(hash, "cf") == "1", "A's failure reported");
                 start = TimeProvider.System.GetTimestamp();
-                Fail(b);
+                TestBreakers.Fail(b);
             }
             else
             {
                 start = TimeProvider.System.GetTimestamp();
-                Fail(a);
+                TestBreakers.Fail(a);
             }
 
             long[] ends = await Task.WhenAll(opened.Select(task => task.Task)).WaitAsync(RoundTimeout);
@@ -171,16 +171,5 @@ internal static class Propagation
     {
         RedisResult result = await db.ExecuteAsync("PUBSUB", "NUMSUB", channel);
         return (long)result[1];
-    }
-
-    private static void Fail(CircuitBreaker breaker)
-    {
-        try
-        {
-            breaker.Execute(static () => throw new TestFailureException());
-        }
-        catch (TestFailureException)
-        {
-        }
     }
 }

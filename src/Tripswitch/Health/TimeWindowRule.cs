@@ -10,12 +10,14 @@ namespace Tripswitch.Health;
 /// options' <see cref="TimeProvider"/> takes a snapshot of the totals at every bucket boundary. The window's counts are
 /// the totals now minus the snapshot taken (buckets − 1) boundaries ago: the full buckets plus the current partial one.
 /// </remarks>
+#pragma warning disable CA1001 // The timer's owner ends it through WindowRule.Stop (rule replaced, circuit detached); a rule merely dropped is collected and its WeakTimer then disposes itself.
 internal sealed class TimeWindowRule : WindowRule
+#pragma warning restore CA1001
 {
     private readonly CallCounters _counters;
     private readonly Lock _sync = new();
     private readonly WindowCounts[] _snapshots;
-    private readonly TimerHolder _timer;
+    private readonly WeakTimer<TimeWindowRule> _timer;
     private int _oldest;
 
     public TimeWindowRule(CircuitBreakerOptions options, CallCounters counters)
@@ -31,8 +33,7 @@ internal sealed class TimeWindowRule : WindowRule
         TimeSpan bucket = options.SamplingDuration / CircuitBreakerDefaults.TimeWindowBuckets;
 
         // The timer holds this rule weakly: a rule nobody uses any more is collected, and the timer stops itself.
-        _timer = new TimerHolder(new WeakReference<TimeWindowRule>(this));
-        _timer.Timer = options.TimeProvider.CreateTimer(static state => ((TimerHolder)state!).Tick(), _timer, bucket, bucket);
+        _timer = new WeakTimer<TimeWindowRule>(options.TimeProvider, this, static rule => rule.OnBucketBoundary(), bucket, bucket);
     }
 
     public override void Record(CallCounters.Slot slot, bool failure, bool slow)
@@ -67,7 +68,7 @@ internal sealed class TimeWindowRule : WindowRule
         }
     }
 
-    public override void Stop() => _timer.Timer?.Dispose();
+    public override void Stop() => _timer.Dispose();
 
     private void OnBucketBoundary()
     {
@@ -77,23 +78,6 @@ internal sealed class TimeWindowRule : WindowRule
             // The oldest snapshot drops out; the newest takes its place in the ring.
             _snapshots[_oldest] = now;
             _oldest = (_oldest + 1) % _snapshots.Length;
-        }
-    }
-
-    private sealed class TimerHolder(WeakReference<TimeWindowRule> rule)
-    {
-        public ITimer? Timer { get; set; }
-
-        public void Tick()
-        {
-            if (rule.TryGetTarget(out TimeWindowRule? target))
-            {
-                target.OnBucketBoundary();
-            }
-            else
-            {
-                Timer?.Dispose();
-            }
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tripswitch.FakeLlm;
 using Tripswitch.Gateway.Tests.Infrastructure;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Forwarding;
@@ -15,17 +16,17 @@ public sealed class StreamingAndTimeoutTests
     [Fact]
     public async Task ServerSentEvents_ReachTheClient_WhileTheUpstreamIsStillWriting()
     {
-        await using ScriptedUpstream upstream = await ScriptedUpstream.StartAsync();
+        await using ScriptedServer upstream = await ScriptedServer.StartAsync();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        upstream.Respond = async context =>
+        upstream.RespondWith(async context =>
         {
             context.Response.ContentType = "text/event-stream";
             await context.Response.WriteAsync("data: {\"first\":true}\n\n", context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
             await release.Task.WaitAsync(context.RequestAborted); // the rest only after the client saw the first event
             await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
-        };
-        await using GatewayHarness gateway = await GatewayHarness.StartAsync(upstreamOverride: upstream.ApiEndpoint);
+        });
+        await using GatewayHarness gateway = await GatewayHarness.StartAsync(upstreamOverride: new Uri(upstream.BaseAddress, "v1"));
         using HttpClient client = gateway.HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
         {

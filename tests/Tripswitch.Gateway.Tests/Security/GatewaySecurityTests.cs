@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tripswitch.Gateway.Tests.Infrastructure;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Security;
@@ -14,17 +15,17 @@ namespace Tripswitch.Gateway.Tests.Security;
 public sealed class GatewaySecurityTests : IAsyncLifetime
 {
     private const string ChatBody = """{"model":"gpt-4.1","messages":[{"role":"user","content":"Hi"}],"temperature":0.5}""";
-    private ScriptedUpstream _upstream = null!;
-    private ScriptedUpstream _elsewhere = null!;
+    private ScriptedServer _upstream = null!;
+    private ScriptedServer _elsewhere = null!;
     private GatewayHarness _gateway = null!;
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _upstream = await ScriptedUpstream.StartAsync();
-        _elsewhere = await ScriptedUpstream.StartAsync();
-        _gateway = await GatewayHarness.StartAsync(c => c["Gateway:MaxRequestBodyBytes"] = "4096", _upstream.ApiEndpoint);
+        _upstream = await ScriptedServer.StartAsync();
+        _elsewhere = await ScriptedServer.StartAsync();
+        _gateway = await GatewayHarness.StartAsync(c => c["Gateway:MaxRequestBodyBytes"] = "4096", new Uri(_upstream.BaseAddress, "v1"));
     }
 
     public async ValueTask DisposeAsync()
@@ -42,7 +43,7 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("\"code\":\"model_not_found\"", await response.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(_upstream.Received);
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
         HttpResponseMessage response = await client.PostAsync("v1/chat/completions", Json("not json"), Token);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(_upstream.Received);
     }
 
     [Theory]
@@ -67,7 +68,7 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("request_too_large", await response.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(_upstream.Received);
     }
 
     [Theory]
@@ -84,7 +85,7 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, chat.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, models.StatusCode);
         Assert.Contains("invalid_api_key", await chat.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(_upstream.Received);
     }
 
     [Fact]
@@ -97,7 +98,7 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
         HttpResponseMessage response = await client.SendAsync(request, Token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        ReceivedRequest received = Assert.Single(_upstream.Requests);
+        ReceivedRequest received = Assert.Single(_upstream.Received);
         Assert.Equal("/v1/chat/completions", received.Path);
         Assert.Equal("?api-version=1", received.Query);
         Assert.Equal($"Bearer {GatewayHarness.ProviderKey}", received.Headers["Authorization"]);
@@ -117,7 +118,7 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
         HttpResponseMessage response = await client.PostAsync(path, Json("""{"model":"gpt-4o-mini","input":"x"}"""), Token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(expected, Assert.Single(_upstream.Requests).Path);
+        Assert.Equal(expected, Assert.Single(_upstream.Received).Path);
     }
 
     [Fact]
@@ -128,18 +129,18 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
         HttpResponseMessage response = await client.PostAsync("v1/chat/completions", Json(ChatBody), Token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(ChatBody.Replace("\"gpt-4.1\"", "\"gpt-4.1-mini\"", StringComparison.Ordinal), Encoding.UTF8.GetString(Assert.Single(_upstream.Requests).Body));
+        Assert.Equal(ChatBody.Replace("\"gpt-4.1\"", "\"gpt-4.1-mini\"", StringComparison.Ordinal), Encoding.UTF8.GetString(Assert.Single(_upstream.Received).Body));
     }
 
     [Fact]
     public async Task HostHeadersPathTricksAndRedirects_NeverReachAnotherHost()
     {
-        _upstream.Respond = context =>
+        _upstream.RespondWith(context =>
         {
             context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
-            context.Response.Headers.Location = new Uri(_elsewhere.ApiEndpoint, "v1/chat/completions").AbsoluteUri;
+            context.Response.Headers.Location = new Uri(_elsewhere.BaseAddress, "v1/chat/completions").AbsoluteUri;
             return Task.CompletedTask;
-        };
+        });
         using var handler = new HttpClientHandler { AllowAutoRedirect = false };
         using var client = new HttpClient(handler) { BaseAddress = _gateway.Address };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHarness.ClientKey);
@@ -159,10 +160,10 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
         using var viaProxy = new HttpClient(new HttpClientHandler { Proxy = new WebProxy(_gateway.Address), UseProxy = true, AllowAutoRedirect = false });
         await viaProxy.SendAsync(absolute, Token);
 
-        Assert.Empty(_elsewhere.Requests);
-        Assert.All(_upstream.Requests, r => Assert.Equal("/v1/chat/completions", r.Path));
-        Assert.All(_upstream.Requests, r => Assert.Equal(_upstream.BaseAddress.Authority, r.Headers["Host"]));
-        Assert.All(_upstream.Requests, r => Assert.False(r.Headers.ContainsKey("X-Forwarded-Host")));
+        Assert.Empty(_elsewhere.Received);
+        Assert.All(_upstream.Received, r => Assert.Equal("/v1/chat/completions", r.Path));
+        Assert.All(_upstream.Received, r => Assert.Equal(_upstream.BaseAddress.Authority, r.Headers["Host"]));
+        Assert.All(_upstream.Received, r => Assert.False(r.Headers.ContainsKey("X-Forwarded-Host")));
     }
 
     [Fact]
@@ -170,7 +171,7 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
     {
         var bodies = new StringBuilder();
         using HttpClient client = _gateway.HttpClient();
-        _upstream.Respond = static context => { context.Response.StatusCode = 500; return Task.CompletedTask; };
+        _upstream.RespondWith(static context => { context.Response.StatusCode = 500; return Task.CompletedTask; });
         foreach (string body in new[] { ChatBody, """{"model":"gpt-4o-mini"}""", """{"model":"unknown"}""", "{" })
         {
             HttpResponseMessage response = await client.PostAsync("v1/chat/completions", Json(body), Token);

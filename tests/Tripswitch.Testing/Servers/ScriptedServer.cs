@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -5,7 +6,8 @@ namespace Tripswitch.Testing;
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 (ephemeral port) that answers every request with the response the test set last:
-/// a status code with headers and body, or a hang the test releases. Counts the requests that reached it.
+/// a status code with headers and body, a hang the test releases, or the test's own handler. Counts and records the
+/// requests that reached it.
 /// </summary>
 public sealed class ScriptedServer : IAsyncDisposable
 {
@@ -13,6 +15,7 @@ public sealed class ScriptedServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private volatile Script _script = new Reply(200, [], null);
     private int _requests;
+    private int _disposed;
 
     private ScriptedServer(WebApplication app) => _app = app;
 
@@ -24,6 +27,9 @@ public sealed class ScriptedServer : IAsyncDisposable
 
     /// <summary>How many requests reached the server.</summary>
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Every request that reached the server, in arrival order, with its body (read before it is answered).</summary>
+    public ConcurrentQueue<ReceivedRequest> Received { get; } = new();
 
     /// <summary>Starts a server that answers 200 until told otherwise.</summary>
     public static async Task<ScriptedServer> StartAsync()
@@ -41,6 +47,9 @@ public sealed class ScriptedServer : IAsyncDisposable
     /// <summary>Every following request gets <paramref name="status"/> with <paramref name="body"/> and these headers.</summary>
     public void RespondWithBody(int status, string body, params (string Name, string Value)[] headers) => _script = new Reply(status, headers, body);
 
+    /// <summary>Every following request is answered by <paramref name="respond"/> (a proxy's upstream streaming, redirecting …).</summary>
+    public void RespondWith(Func<HttpContext, Task> respond) => _script = new Handler(respond);
+
     /// <summary>Every following request hangs until the returned hang is released or its client goes away.</summary>
     public ServerHang Hang()
     {
@@ -52,7 +61,14 @@ public sealed class ScriptedServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        await RecordAsync(context.Request);
         Script script = _script;
+        if (script is Handler handler)
+        {
+            await handler.Respond(context);
+            return;
+        }
+
         if (script is ServerHang hang)
         {
             using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
@@ -84,9 +100,26 @@ public sealed class ScriptedServer : IAsyncDisposable
         await context.Response.WriteAsync(reply.Body ?? $"status {reply.Status}");
     }
 
-    /// <summary>Releases held requests and stops the server.</summary>
+    private async Task RecordAsync(HttpRequest request)
+    {
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
+        Received.Enqueue(new ReceivedRequest(
+            request.Method,
+            request.Path.Value ?? "",
+            request.QueryString.Value ?? "",
+            request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            body.ToArray()));
+    }
+
+    /// <summary>Releases held requests and stops the server (once: a test may stop it early, its fixture again).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
@@ -108,6 +141,11 @@ public sealed class ScriptedServer : IAsyncDisposable
         public (string Name, string Value)[] Headers { get; } = headers;
 
         public string? Body { get; } = body;
+    }
+
+    private sealed class Handler(Func<HttpContext, Task> respond) : Script
+    {
+        public Func<HttpContext, Task> Respond { get; } = respond;
     }
 
     /// <summary>A hang: the test awaits <see cref="Entered"/>, then cancels or releases.</summary>
@@ -137,3 +175,11 @@ public sealed class ScriptedServer : IAsyncDisposable
         internal void ClientWentAway() => _clientGone.TrySetResult();
     }
 }
+
+/// <summary>A request as <see cref="ScriptedServer"/> received it.</summary>
+/// <param name="Method">The HTTP method.</param>
+/// <param name="Path">The path, from <c>/</c>.</param>
+/// <param name="Query">The query string with its <c>?</c>, or empty.</param>
+/// <param name="Headers">Every header (several values joined by commas), by case-insensitive name.</param>
+/// <param name="Body">The body's bytes.</param>
+public sealed record ReceivedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[] Body);

@@ -197,4 +197,32 @@ public class TimeWindowRuleTests
         TestBreakers.Fail(breaker, 2);
         Assert.Equal(CircuitState.Open, breaker.State);
     }
+
+    [Fact]
+    public void BucketTimer_CircuitNoLongerUsed_DoesNotKeepItAlive()
+    {
+        var time = new FakeTimeProvider();
+        WeakReference<CircuitBreaker> weak = RollOnceThenDrop(time);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(weak.TryGetTarget(out _), "the time window's bucket timer kept its circuit alive");
+        time.Advance(TimeSpan.FromSeconds(2)); // the timer finds no circuit: it disposes itself and calls nothing
+    }
+
+    /// <summary>A time-window circuit whose window rolled on its bucket timer, then dropped: only a weak reference is returned.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference<CircuitBreaker> RollOnceThenDrop(FakeTimeProvider time)
+    {
+        CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(1), minimumThroughput: 2, ratio: 1.0);
+        TestBreakers.Fail(breaker);
+        time.Advance(TimeSpan.FromSeconds(1.05)); // every bucket rolled: the failure dropped out
+        TestBreakers.Fail(breaker);
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        TestBreakers.Fail(breaker);
+        Assert.Equal(CircuitState.Open, breaker.State); // the timer is live: two failures within the window open it
+        return new WeakReference<CircuitBreaker>(breaker);
+    }
 }
