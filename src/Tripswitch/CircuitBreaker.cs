@@ -25,7 +25,16 @@ public sealed partial class CircuitBreaker
     {
         CircuitBreakerOptions copy = options?.Clone() ?? new CircuitBreakerOptions();
         copy.Validate();
-        _machine = new CircuitStateMachine(copy, this);
+        _machine = new CircuitStateMachine(copy, copy.Name, this);
+    }
+
+    /// <summary>
+    /// A registry's breaker, named <paramref name="name"/>: <paramref name="options"/> are validated already and shared,
+    /// unchanged, by the registry's breakers that run with the same options (one object, not a copy per circuit).
+    /// </summary>
+    internal CircuitBreaker(CircuitBreakerOptions options, string name)
+    {
+        _machine = new CircuitStateMachine(options, name, this);
     }
 
     /// <summary>The circuit's name (<see cref="CircuitBreakerOptions.Name"/>).</summary>
@@ -40,7 +49,7 @@ public sealed partial class CircuitBreaker
     /// circuit's options, reconfigure its registry (<see cref="CircuitBreakerRegistry.Reconfigure"/>).
     /// </summary>
     /// <value>A new copy of the current options (delegates and the time provider are shared, not copied).</value>
-    public CircuitBreakerOptions Options => _machine.Options.Clone();
+    public CircuitBreakerOptions Options => _machine.CopyOptions();
 
     internal CircuitStateMachine Machine => _machine;
 
@@ -72,14 +81,11 @@ public sealed partial class CircuitBreaker
         }
     }
 
-    /// <summary>Applies new options (validated, copied) keeping the state and the counts. The name and time provider cannot change.</summary>
-    internal void Reconfigure(CircuitBreakerOptions options)
-    {
-        CircuitBreakerOptions copy = options.Clone();
-        copy.Name = Name;
-        copy.Validate(Name);
-        _machine.Reconfigure(copy);
-    }
+    /// <summary>
+    /// Applies a registry's new options (validated already, shared and never changed) keeping the state and the counts.
+    /// The name and time provider cannot change.
+    /// </summary>
+    internal void Reconfigure(CircuitBreakerOptions options) => _machine.Reconfigure(options);
 
     /// <summary>Acquires a permit for one call, or throws when the circuit rejects it.</summary>
     /// <returns>The permit; report the call's outcome on it exactly once.</returns>

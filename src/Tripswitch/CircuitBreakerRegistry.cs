@@ -200,7 +200,7 @@ public sealed class CircuitBreakerRegistry
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         Configuration config = _config;
-        var created = new Entry(new CircuitBreaker(config.OptionsFor(key))) { LastAccess = long.MaxValue }; // never evicted before it is stamped
+        var created = new Entry(new CircuitBreaker(config.OptionsFor(key), key)) { LastAccess = long.MaxValue }; // never evicted before it is stamped
         Entry entry = _entries.GetOrAdd(key, created);
         if (ReferenceEquals(entry, created))
         {
@@ -397,17 +397,12 @@ public sealed class CircuitBreakerRegistry
             return new Configuration(defaults, overrides, options.Capacity);
         }
 
+        /// <summary>
+        /// The options of <paramref name="key"/>'s circuit: its override, or the defaults. Validated, and shared by
+        /// every circuit that runs with them (never changed: a reconfiguration makes a new configuration).
+        /// </summary>
         public CircuitBreakerOptions OptionsFor(string key)
-        {
-            if (Overrides.TryGetValue(key, out CircuitBreakerOptions? configured))
-            {
-                return configured;
-            }
-
-            CircuitBreakerOptions options = Defaults.Clone();
-            options.Name = key;
-            return options;
-        }
+            => Overrides.TryGetValue(key, out CircuitBreakerOptions? configured) ? configured : Defaults;
     }
 
     private sealed class Entry(CircuitBreaker breaker)

@@ -7,10 +7,11 @@ namespace Tripswitch.Controller;
 /// <see cref="Sharing.SharedCircuit.ComputeOpenPeriod"/>, so every instance applies the same policy.
 /// </summary>
 /// <remarks>
-/// Immutable: made from the circuit's validated copy of its options and replaced as a whole when they change. It runs
+/// Immutable: made from the circuit's validated options (shared with the other circuits of a registry that run with
+/// the same ones, so the circuit's name comes separately) and replaced as a whole when they change. It runs
 /// user code (the generator, the Retry-After extractor): never call it under a lock.
 /// </remarks>
-internal sealed class BreakDurationPolicy(CircuitBreakerOptions options)
+internal sealed class BreakDurationPolicy(CircuitBreakerOptions options, string circuitName)
 {
     /// <summary>The longest open period, hints included.</summary>
     public TimeSpan Max { get; } = options.EffectiveMaxRecoveryTimeout;
@@ -64,7 +65,7 @@ internal sealed class BreakDurationPolicy(CircuitBreakerOptions options)
         {
             try
             {
-                duration = Clamp(generator(new BreakDurationArguments(options.Name, openAttempt, duration, cause)));
+                duration = Clamp(generator(new BreakDurationArguments(circuitName, openAttempt, duration, cause)));
             }
 #pragma warning disable CA1031 // A throwing generator must not lose the caller's outcome; the computed period stands.
             catch (Exception)

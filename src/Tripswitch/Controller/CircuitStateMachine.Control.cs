@@ -147,6 +147,6 @@ internal sealed partial class CircuitStateMachine
             }
         }
 
-        return new CircuitSummary(_options.Name, state, (int)consecutive, counts, retryAfter, transitions, stateChanges);
+        return new CircuitSummary(_name, state, (int)consecutive, counts, retryAfter, transitions, stateChanges);
     }
 }

@@ -205,7 +205,7 @@ internal sealed partial class CircuitStateMachine
         {
             if (IsFirstReport(permit))
             {
-                OnFailureCore(permit, _counters.Current, new TimeoutException($"A call through circuit '{_options.Name}' was still running after the slow-call threshold ({_options.SlowCallThreshold}) when its caller cancelled it."), hint: null, slow: true);
+                OnFailureCore(permit, _counters.Current, new TimeoutException($"A call through circuit '{_name}' was still running after the slow-call threshold ({_options.SlowCallThreshold}) when its caller cancelled it."), hint: null, slow: true);
             }
 
             return;

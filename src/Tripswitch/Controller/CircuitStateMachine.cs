@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Tripswitch.Health;
 using Tripswitch.Sharing;
 
@@ -39,13 +40,15 @@ internal sealed partial class CircuitStateMachine
     private readonly TimeProvider _time;
     private readonly CallCounters _counters = new();
     private readonly CircuitBreaker _owner;
+    private readonly string _name;
 
     // Made at first use (see CircuitStateMachine.Parts.cs): most circuits of a registry never take the lock, never change state and
     // never probe, and a registry of 10,000 circuits would otherwise carry 10,000 of each.
     private Lock? _lock;
     private TransitionLog? _log;
 
-    // The options and what is derived from them. Replaced together under the lock by Reconfigure; lock-free readers may
+    // The options and what is derived from them. Validated and never changed: a registry shares one object between the
+    // circuits that run with the same options (so the circuit's name is _name, not the options' Name). Replaced together under the lock by Reconfigure; lock-free readers may
     // see the old or the new value of each, which is harmless (each is read once per decision).
     private CircuitBreakerOptions _options;
     private BreakDurationPolicy _policy;
@@ -79,14 +82,17 @@ internal sealed partial class CircuitStateMachine
     private int _attentionGeneration = -1;
     private WeakTimer<CircuitStateMachine>? _attentionTimer;
 
-    /// <summary>Creates the state machine of <paramref name="owner"/>, which it tells of transitions and rejections by direct calls.</summary>
-    public CircuitStateMachine(CircuitBreakerOptions options, CircuitBreaker owner)
+    /// <summary>
+    /// Creates the state machine of <paramref name="owner"/>, which it tells of transitions and rejections by direct
+    /// calls, named <paramref name="name"/>, running with <paramref name="options"/> (validated; never changed).
+    /// </summary>
+    public CircuitStateMachine(CircuitBreakerOptions options, string name, CircuitBreaker owner)
     {
         _options = options;
+        _name = name;
         _owner = owner;
         _time = options.TimeProvider;
         Telemetry = TripswitchInstruments.For(options.MeterFactory);
-        _policy = new BreakDurationPolicy(options);
         ApplyOptions(options);
         _windowRule = WindowRule.Create(options, _counters);
         if (options.Mode == CircuitBreakerMode.Disabled)
@@ -102,7 +108,15 @@ internal sealed partial class CircuitStateMachine
 
     public CircuitBreakerOptions Options => _options;
 
-    public string Name => _options.Name;
+    public string Name => _name;
+
+    /// <summary>A copy of the options, named after this circuit (what <see cref="CircuitBreaker.Options"/> returns).</summary>
+    public CircuitBreakerOptions CopyOptions()
+    {
+        CircuitBreakerOptions copy = _options.Clone();
+        copy.Name = _name;
+        return copy;
+    }
 
     /// <summary>The state as stored, without performing a due transition.</summary>
     public CircuitState RawState => (CircuitState)(Volatile.Read(ref _stateWord) & StateMask);
@@ -119,25 +133,26 @@ internal sealed partial class CircuitStateMachine
 
     private int Generation => (int)(_stateWord >> GenerationShift);
 
+    [MemberNotNull(nameof(_policy), nameof(_options))]
     private void ApplyOptions(CircuitBreakerOptions options)
     {
         _slowIsFailure = options.SlowCallRatio is null;
         _slowTicks = options.SlowCallThreshold is { } slow ? ToTimestampTicks(slow, _time.TimestampFrequency) : long.MaxValue;
         _timeCalls = options.SlowCallThreshold is not null;
-        _policy = new BreakDurationPolicy(options);
+        _policy = new BreakDurationPolicy(options, _name);
         _options = options;
     }
 
     /// <summary>
-    /// Applies new options (validated, same name and time provider) without losing the state, the counts or the
+    /// Applies new options (validated, same time provider; their Name is not the circuit's) without losing the state,
+    /// the counts or the
     /// transition log. The failure window starts empty only when its shape (rule, size, duration, ratios) changed.
     /// </summary>
     public void Reconfigure(CircuitBreakerOptions options)
     {
-        Debug.Assert(options.Name == _options.Name, "A circuit keeps its name.");
         if (!ReferenceEquals(options.TimeProvider, _time))
         {
-            throw new ArgumentException($"Circuit '{_options.Name}': the TimeProvider of a circuit cannot change while it runs.", nameof(options));
+            throw new ArgumentException($"Circuit '{_name}': the TimeProvider of a circuit cannot change while it runs.", nameof(options));
         }
 
         CircuitBreakerOptions old = _options;
@@ -310,7 +325,7 @@ internal sealed partial class CircuitStateMachine
     }
 
     private TimeoutException ProbeTimedOut()
-        => new($"The half-open probe of circuit '{_options.Name}' did not report within {_options.HalfOpenProbeTimeout}; it counts as failed.");
+        => new($"The half-open probe of circuit '{_name}' did not report within {_options.HalfOpenProbeTimeout}; it counts as failed.");
 
     /// <summary>
     /// Moves to <paramref name="to"/>: a new generation, fresh per-state bookkeeping, a log entry and a queued
@@ -348,7 +363,7 @@ internal sealed partial class CircuitStateMachine
         }
 
         ScheduleAttentionLocked(to == CircuitState.Open ? _openUntil : long.MaxValue);
-        var transition = new CircuitTransition(_options.Name, from, to, _time.GetUtcNow(), cause);
+        var transition = new CircuitTransition(_name, from, to, _time.GetUtcNow(), cause);
         if (_log is null)
         {
             Volatile.Write(ref _log, new TransitionLog(Sync, Deliver)); // read lock-free by Dispatch

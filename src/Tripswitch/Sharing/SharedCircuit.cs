@@ -33,7 +33,7 @@ public sealed class SharedCircuit
     public string Name => _machine.Name;
 
     /// <summary>A copy of the circuit's current options (see <see cref="CircuitBreaker.Options"/>): they may change while it runs (a registry's reconfiguration), so read them when you need them.</summary>
-    public CircuitBreakerOptions Options => _machine.Options.Clone();
+    public CircuitBreakerOptions Options => _machine.CopyOptions();
 
     /// <summary>The longest any open period of this circuit can be (hints included): <see cref="CircuitBreakerOptions.MaxRecoveryTimeout"/> when set, otherwise the default cap (<see cref="CircuitBreakerOptions.RecoveryTimeout"/> when that is longer).</summary>
     public TimeSpan MaxOpenPeriod => _machine.Options.EffectiveMaxRecoveryTimeout;
