@@ -11,12 +11,14 @@ namespace Tripswitch.Tests.Controller;
 public class BreakDurationPolicyTests
 {
     private static BreakDurationPolicy Policy(Action<CircuitBreakerOptions>? configure = null)
-        => new(TestBreakers.Options(TestBreakers.Clock(), "policy", o =>
-        {
-            o.RecoveryTimeout = TimeSpan.FromSeconds(5);
-            o.MaxRecoveryTimeout = TimeSpan.FromMinutes(1);
-            configure?.Invoke(o);
-        }));
+        => new(
+            TestBreakers.Options(TestBreakers.Clock(), "policy", o =>
+            {
+                o.RecoveryTimeout = TimeSpan.FromSeconds(5);
+                o.MaxRecoveryTimeout = TimeSpan.FromMinutes(1);
+                configure?.Invoke(o);
+            }),
+            "policy");
 
     [Theory]
     [InlineData(-1)]

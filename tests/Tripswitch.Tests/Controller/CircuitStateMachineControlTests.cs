@@ -126,4 +126,28 @@ public class CircuitStateMachineControlTests
         Assert.Equal(CircuitState.Closed, opened.From);
         Assert.Equal(CircuitState.Open, opened.To);
     }
+
+    [Fact]
+    public void ApplyRemote_HalfOpenAfterTheCircuitClosed_AFailedProbeStartsTheBackoffOver()
+    {
+        (CircuitBreaker breaker, RecordingCoordinator coordinator) = Shared(o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = TimeSpan.FromSeconds(10);
+            o.RecoveryBackoffMultiplier = 2;
+            o.SuccessThreshold = 1;
+        });
+        TestBreakers.Fail(breaker);
+        TestBreakers.AssertOpenFor(breaker, _time, TimeSpan.FromSeconds(10));
+        TestBreakers.Fail(breaker); // a failed probe: attempt 2
+        TestBreakers.AssertOpenFor(breaker, _time, TimeSpan.FromSeconds(20));
+        TestBreakers.Succeed(breaker); // the probe closes it: the backoff is over
+        Assert.Equal(CircuitState.Closed, breaker.State);
+
+        // The fleet moved on to half-open (another instance tripped it); this instance's probe fails.
+        Assert.True(coordinator.Circuit.ApplyRemote(CircuitState.HalfOpen, TimeSpan.Zero, coordinator.Circuit.Version));
+        TestBreakers.Fail(breaker);
+
+        TestBreakers.AssertOpenFor(breaker, _time, TimeSpan.FromSeconds(10)); // attempt 1 again, not 3
+    }
 }
