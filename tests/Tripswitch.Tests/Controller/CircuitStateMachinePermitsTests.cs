@@ -80,4 +80,22 @@ public class CircuitStateMachinePermitsTests
             public ValueTask DisposeAsync() => default;
         }
     }
+
+    [Fact]
+    public void Rejection_ReadAfterTheOpenPeriodEnded_RetryAfterIsZeroNotNegative()
+    {
+        var time = TestBreakers.Clock();
+        CircuitBreaker breaker = TestBreakers.Create(time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = _recovery;
+        });
+        TestBreakers.Fail(breaker);
+        Assert.False(breaker.TryAcquirePermit(out _, out CircuitRejection rejection));
+        Assert.Equal(_recovery, rejection.RetryAfter);
+
+        time.Advance(_recovery + TimeSpan.FromSeconds(5)); // the caller reads it late
+
+        Assert.Equal(TimeSpan.Zero, rejection.RetryAfter);
+    }
 }
