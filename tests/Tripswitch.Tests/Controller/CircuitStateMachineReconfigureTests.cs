@@ -89,4 +89,16 @@ public class CircuitStateMachineReconfigureTests
         TestBreakers.Rejection(breaker);
         Assert.Equal(1, breaker.GetSummary().StateChanges);
     }
+
+    [Fact]
+    public void Reconfigure_AnotherTimeProvider_ThrowsNamingTheCircuit()
+    {
+        var breaker = new CircuitBreaker(Options(o => o.FailureThreshold = 1));
+
+        ArgumentException error = Assert.Throws<ArgumentException>(() => breaker.Reconfigure(TestBreakers.Options(TestBreakers.Clock(), "test")));
+
+        Assert.Contains("'test'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("TimeProvider", error.Message, StringComparison.Ordinal);
+        TestBreakers.Trip(breaker, 1); // the circuit runs on with its options
+    }
 }

@@ -344,4 +344,35 @@ public class CircuitStateMachineTests
         TestBreakers.Fail(breaker); // positive control: a failure of the new generation trips it
         Assert.Equal(CircuitState.Open, breaker.State);
     }
+
+    [Fact]
+    public void FailedProbe_ResetWhileItsOpenPeriodIsComputed_TheResetWins()
+    {
+        // Found by mutation testing: a reset while a failed probe's open period is computed (user code, outside the
+        // lock) frees the probe's slot, so the probe's failure must not reopen the circuit.
+        CircuitBreaker breaker = null!;
+        int calls = 0;
+        breaker = TestBreakers.Create(_time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = _recovery;
+            o.BreakDurationGenerator = _ =>
+            {
+                if (Interlocked.Increment(ref calls) == 2)
+                {
+                    breaker.Reset(); // while the probe's failure is being turned into an open period
+                }
+
+                return _recovery;
+            };
+        });
+        TestBreakers.HalfOpen(breaker, _time, 1, _recovery);
+        CircuitPermit probe = breaker.AcquirePermit();
+
+        probe.RecordFailure(new TestFailureException());
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(CircuitState.Closed, breaker.GetSummary().Transitions[^1].To);
+        Assert.Equal(0, breaker.GetSummary().ConsecutiveFailures);
+    }
 }
