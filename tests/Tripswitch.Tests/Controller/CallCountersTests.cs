@@ -357,6 +357,65 @@ public class CallCountersTests
 
     private delegate ref long Field(CallCounters.Slot slot);
 
+    [Fact]
+    public void Current_OpenCircuitThatOnlyRejects_GetsHotFromItsRejections()
+    {
+        // An open circuit's callers never start a call: their rejections alone must make a busy circuit hot.
+        var counters = new CallCounters();
+        for (long i = 0; i < CallCounters.HotThreshold; i++)
+        {
+            Add(counters, static s => ref s.Rejected);
+        }
+
+        CallCounters.Slot mine = counters.Current;
+
+        Assert.Same(Thread.CurrentThread, mine.Owner);
+        Assert.Equal(CallCounters.HotThreshold, counters.Read().Rejected);
+    }
+
+    [Fact]
+    public void Current_EveryPositionHeldByALiveThread_AnotherThreadUsesTheSharedSlotAtOnce()
+    {
+        // Found by mutation testing: a thread whose two positions are both held by live threads takes the shared slot
+        // (it must not wait for a position to free up).
+        var counters = new CallCounters();
+        MakeHot(counters);
+        int positions = 1 << System.Numerics.BitOperations.Log2((uint)Environment.ProcessorCount);
+        int holders = (4 * positions) + 4; // consecutive thread ids: every position is some holder's own or next
+        using var release = new ManualResetEventSlim();
+        using var holding = new CountdownEvent(holders);
+        var threads = Enumerable.Range(0, holders).Select(_ => new Thread(() =>
+        {
+            Add(counters, static s => ref s.Started);
+            holding.Signal();
+            release.Wait(Ct);
+        })
+        {
+            IsBackground = true,
+        }).ToList();
+        threads.ForEach(t => t.Start());
+        try
+        {
+            holding.Wait(Ct);
+            Assert.Equal(1 + positions, counters.SlotCount);
+
+            CallCounters.Slot? seen = null;
+            var late = new Thread(() => seen = counters.Current) { IsBackground = true };
+            late.Start();
+
+            Assert.True(late.Join(TimeSpan.FromSeconds(30)), "A thread that finds every position taken must not wait for one.");
+            Assert.NotNull(seen);
+            Assert.Null(seen.Owner);
+        }
+        finally
+        {
+            release.Set();
+            threads.ForEach(t => t.Join());
+        }
+
+        Assert.Equal(holders, counters.Read().Started - CallCounters.HotThreshold);
+    }
+
     private static void Add(CallCounters counters, Field field)
     {
         CallCounters.Slot slot = counters.Current;

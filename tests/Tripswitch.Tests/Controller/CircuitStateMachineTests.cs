@@ -315,4 +315,64 @@ public class CircuitStateMachineTests
         Assert.Equal(1_000_000L, Tripswitch.Controller.CircuitStateMachine.ToTimestampTicks(TimeSpan.FromMilliseconds(1), 1_000_000_000));
         Assert.Equal(86_400_000_000_000L, Tripswitch.Controller.CircuitStateMachine.ToTimestampTicks(TimeSpan.FromDays(1), 1_000_000_000));
     }
+
+    [Fact]
+    public void Trip_ResetWhileTheOpenPeriodIsComputed_TheResetWins()
+    {
+        // Found by mutation testing: the open period is computed (user code) before the lock is taken; a reset in
+        // between starts a new closed generation, and the failure of the old one must not open it.
+        CircuitBreaker breaker = null!;
+        int calls = 0;
+        breaker = TestBreakers.Create(_time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.BreakDurationGenerator = _ =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    breaker.Reset();
+                }
+
+                return _recovery;
+            };
+        });
+
+        TestBreakers.Fail(breaker);
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Empty(breaker.GetSummary().Transitions);
+        TestBreakers.Fail(breaker); // positive control: a failure of the new generation trips it
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
+
+    [Fact]
+    public void FailedProbe_ResetWhileItsOpenPeriodIsComputed_TheResetWins()
+    {
+        // Found by mutation testing: a reset while a failed probe's open period is computed (user code, outside the
+        // lock) frees the probe's slot, so the probe's failure must not reopen the circuit.
+        CircuitBreaker breaker = null!;
+        int calls = 0;
+        breaker = TestBreakers.Create(_time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = _recovery;
+            o.BreakDurationGenerator = _ =>
+            {
+                if (Interlocked.Increment(ref calls) == 2)
+                {
+                    breaker.Reset(); // while the probe's failure is being turned into an open period
+                }
+
+                return _recovery;
+            };
+        });
+        TestBreakers.HalfOpen(breaker, _time, 1, _recovery);
+        CircuitPermit probe = breaker.AcquirePermit();
+
+        probe.RecordFailure(new TestFailureException());
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(CircuitState.Closed, breaker.GetSummary().Transitions[^1].To);
+        Assert.Equal(0, breaker.GetSummary().ConsecutiveFailures);
+    }
 }

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
+using Tripswitch.Controller;
+using Tripswitch.Health;
 using Xunit;
 
 namespace Tripswitch.Tests.Health;
@@ -199,30 +201,29 @@ public class TimeWindowRuleTests
     }
 
     [Fact]
-    public void BucketTimer_CircuitNoLongerUsed_DoesNotKeepItAlive()
+    public void BucketTimer_WindowNoLongerUsed_DoesNotKeepItAlive()
     {
         var time = new FakeTimeProvider();
-        WeakReference<CircuitBreaker> weak = RollOnceThenDrop(time);
+        WeakReference<TimeWindowRule> weak = RollOnceThenDrop(time);
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
 
-        Assert.False(weak.TryGetTarget(out _), "the time window's bucket timer kept its circuit alive");
-        time.Advance(TimeSpan.FromSeconds(2)); // the timer finds no circuit: it disposes itself and calls nothing
+        Assert.False(weak.TryGetTarget(out _), "the bucket timer kept its time window alive");
+        time.Advance(TimeSpan.FromSeconds(2)); // the timer finds no window: it disposes itself and calls nothing
     }
 
-    /// <summary>A time-window circuit whose window rolled on its bucket timer, then dropped: only a weak reference is returned.</summary>
+    /// <summary>A time window that rolled on its bucket timer, then dropped: only a weak reference is returned.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static WeakReference<CircuitBreaker> RollOnceThenDrop(FakeTimeProvider time)
+    private static WeakReference<TimeWindowRule> RollOnceThenDrop(FakeTimeProvider time)
     {
-        CircuitBreaker breaker = Create(time, TimeSpan.FromSeconds(1), minimumThroughput: 2, ratio: 1.0);
-        TestBreakers.Fail(breaker);
-        time.Advance(TimeSpan.FromSeconds(1.05)); // every bucket rolled: the failure dropped out
-        TestBreakers.Fail(breaker);
-        Assert.Equal(CircuitState.Closed, breaker.State);
-        TestBreakers.Fail(breaker);
-        Assert.Equal(CircuitState.Open, breaker.State); // the timer is live: two failures within the window open it
-        return new WeakReference<CircuitBreaker>(breaker);
+        var counters = new CallCounters();
+        var rule = new TimeWindowRule(TestBreakers.Options(time, "window", o => o.SamplingDuration = TimeSpan.FromSeconds(1)), counters);
+        rule.Record(counters.Current, failure: true, slow: false);
+        Assert.Equal(1, rule.Current().Failures);
+        time.Advance(TimeSpan.FromSeconds(1.05)); // every bucket rolled on the timer: the failure dropped out
+        Assert.Equal(0, rule.Current().Failures);
+        return new WeakReference<TimeWindowRule>(rule);
     }
 }

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Tripswitch.Tests.Controller;
+
+/// <summary>
+/// Outcomes (<c>CircuitStateMachine.Outcomes.cs</c>): a success resets the run of failures on every path that reports
+/// one and in every generation, not only the first. Found by mutation testing (docs/mutation.md).
+/// </summary>
+public class CircuitStateMachineOutcomesTests
+{
+    private static readonly TimeSpan _recovery = TimeSpan.FromSeconds(10);
+
+    private readonly FakeTimeProvider _time = TestBreakers.Clock();
+
+    private CircuitBreaker Create(Action<CircuitBreakerOptions>? configure = null)
+        => TestBreakers.Create(_time, o =>
+        {
+            o.FailureThreshold = 3;
+            o.RecoveryTimeout = _recovery;
+            configure?.Invoke(o);
+        });
+
+    [Fact]
+    public void Execute_SuccessBetweenFailures_ResetsTheRun()
+    {
+        // The sync Execute overloads report on the acquiring thread (their own fast path).
+        CircuitBreaker breaker = Create();
+
+        Calls.Fail(breaker, 2);
+        Calls.Succeed(breaker);
+        Calls.Fail(breaker, 2);
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(2, breaker.GetSummary().ConsecutiveFailures);
+        Calls.Fail(breaker); // positive control: three in a row trip it
+        Assert.Equal(CircuitState.Open, breaker.State);
+    }
+
+    [Fact]
+    public void RecordSuccess_AfterAReset_StillResetsTheRun()
+    {
+        // Generation 1 and later: the count is tagged with the generation, and a success of that generation resets it.
+        CircuitBreaker breaker = Create();
+        breaker.Reset();
+
+        TestBreakers.Fail(breaker, 2);
+        TestBreakers.Succeed(breaker);
+        TestBreakers.Fail(breaker, 2);
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(2, breaker.GetSummary().ConsecutiveFailures);
+    }
+
+    [Fact]
+    public void Execute_SuccessAfterTheCircuitClosedAgain_ResetsTheRun()
+    {
+        CircuitBreaker breaker = Create(o => o.SuccessThreshold = 1);
+        TestBreakers.HalfOpen(breaker, _time, 3, _recovery);
+        TestBreakers.Succeed(breaker); // the probe closes it: a later generation
+        Assert.Equal(CircuitState.Closed, breaker.State);
+
+        Calls.Fail(breaker, 2);
+        Calls.Succeed(breaker);
+        Calls.Fail(breaker, 2);
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(2, breaker.GetSummary().ConsecutiveFailures);
+    }
+
+    [Fact]
+    public void RecordSuccess_TimedCallsAfterAReset_ResetsTheRun()
+    {
+        // Timed calls (a slow-call threshold) report through the slow path: the same rule, in generation 1.
+        CircuitBreaker breaker = Create(o => o.SlowCallThreshold = TimeSpan.FromSeconds(5));
+        breaker.Reset();
+
+        TestBreakers.Fail(breaker, 2);
+        TestBreakers.Succeed(breaker);
+        TestBreakers.Fail(breaker, 2);
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(2, breaker.GetSummary().ConsecutiveFailures);
+    }
+
+    [Fact]
+    public void RecordSuccess_StartedBeforeAReset_IsNotCountedInTheNewWindow()
+    {
+        CircuitBreaker breaker = Create(o =>
+        {
+            o.Rule = FailureRule.CountWindow;
+            o.WindowSize = 10;
+            o.MinimumThroughput = 2;
+            o.FailureRatio = 1;
+        });
+        CircuitPermit late = breaker.AcquirePermit(); // generation 0
+        breaker.Reset();
+
+        TestBreakers.Fail(breaker);
+        late.RecordSuccess(); // counted in the metrics, not in the window of generation 1
+        TestBreakers.Fail(breaker); // 2 of 2 calls of the new window failed
+
+        Assert.Equal(CircuitState.Open, breaker.State);
+        Assert.Equal(1, breaker.GetSummary().Successful);
+    }
+}
