@@ -166,4 +166,39 @@ public class CircuitStateMachineOutcomesTests
         cts.Cancel();
         return permit.RecordOutcome(new OperationCanceledException(cts.Token), cts.Token);
     }
+
+    [Fact]
+    public void MetricsOnly_ShadowCallsWhileOpen_NeitherResetNorAddToTheRunOfFailures()
+    {
+        CircuitBreaker breaker = Create(o => o.Mode = CircuitBreakerMode.MetricsOnly);
+        TestBreakers.Trip(breaker, 3);
+
+        TestBreakers.Succeed(breaker); // a shadow call: would have been rejected
+        Assert.Equal(3, breaker.GetSummary().ConsecutiveFailures);
+        TestBreakers.Fail(breaker);
+        Assert.Equal(3, breaker.GetSummary().ConsecutiveFailures);
+
+        Assert.Equal(2, breaker.GetSummary().ShadowRejected);
+    }
+
+    [Fact]
+    public void RecordSuccess_ProbeAfterItsTimeout_ReopensDuringTheReportNotAtTheNextRead()
+    {
+        CircuitBreaker breaker = Create(o =>
+        {
+            o.FailureThreshold = 1;
+            o.HalfOpenProbeTimeout = TimeSpan.FromSeconds(5);
+        });
+        TestBreakers.HalfOpen(breaker, _time, 1, _recovery);
+        CircuitPermit probe = breaker.AcquirePermit();
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var seen = new List<CircuitTransition>();
+        breaker.StateChanged += (_, transition) => seen.Add(transition);
+
+        probe.RecordSuccess(); // too late: it counts as failed, now
+
+        CircuitTransition reopened = Assert.Single(seen);
+        Assert.Equal(CircuitState.Open, reopened.To);
+        Assert.IsType<TimeoutException>(reopened.Cause);
+    }
 }
