@@ -100,7 +100,7 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
             yield break;
         }
 
-        TimeProvider time = breaker.Options.TimeProvider;
+        TimeProvider time = breaker.TimeProvider;
         long started = time.GetTimestamp();
         bool fallBack = false;
         IAsyncEnumerator<ChatResponseUpdate>? updates = null;
@@ -209,7 +209,7 @@ public sealed class CircuitBreakerChatClient : DelegatingChatClient
     }
 
     [MemberNotNullWhen(true, nameof(_fallback))]
-    private bool FallsBackOnFailure(CircuitBreaker breaker) => _fallback is not null && breaker.Options.FallbackOnFailure;
+    private bool FallsBackOnFailure(CircuitBreaker breaker) => _fallback is not null && breaker.FallbackOnFailure;
 
     /// <summary>
     /// The slow-call failure of a stream whose first update came later than <see cref="CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold"/>,

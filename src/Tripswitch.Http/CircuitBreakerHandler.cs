@@ -98,7 +98,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     }
 
     private CancellationTokenSource? StartTimeout(CircuitBreaker breaker)
-        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.Options.TimeProvider) : null;
+        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.TimeProvider) : null;
 
     /// <summary>
     /// Reports a call that threw. When the handler's own timeout (not the caller) cancelled it, the call counts as a
@@ -149,7 +149,9 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         try
         {
             failed = _isFailure(response);
-            hint = failed ? (_retryAfterSelector ?? DefaultRetryAfter(breaker))(response) : null;
+            hint = !failed ? null
+                : _retryAfterSelector is { } selector ? selector(response) // the user's rule replaces the default one
+                : RetryAfterParser.Parse(response, breaker.TimeProvider);
         }
         catch
         {
@@ -170,12 +172,6 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         {
             permit.RecordSuccess();
         }
-    }
-
-    private static Func<HttpResponseMessage, TimeSpan?> DefaultRetryAfter(CircuitBreaker breaker)
-    {
-        TimeProvider time = breaker.Options.TimeProvider;
-        return response => RetryAfterParser.Parse(response, time);
     }
 
     /// <summary>

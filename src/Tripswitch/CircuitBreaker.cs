@@ -51,6 +51,21 @@ public sealed partial class CircuitBreaker
     /// <value>A new copy of the current options (delegates and the time provider are shared, not copied).</value>
     public CircuitBreakerOptions Options => _machine.CopyOptions();
 
+    /// <summary>
+    /// The clock this circuit reads (<see cref="CircuitBreakerOptions.TimeProvider"/>), without copying the options: use it
+    /// to time or cancel work on the circuit's own clock. It never changes while the circuit lives (a registry's
+    /// reconfiguration with another time provider is refused).
+    /// </summary>
+    /// <value>The options' time provider; <see cref="System.TimeProvider.System"/> by default.</value>
+    public TimeProvider TimeProvider => _machine.Options.TimeProvider;
+
+    /// <summary>
+    /// Whether a handled failure runs the fallback (<see cref="CircuitBreakerOptions.FallbackOnFailure"/> of the options
+    /// the circuit runs with now), read without copying the options. It follows a registry's reconfiguration.
+    /// </summary>
+    /// <value><see langword="true"/> when a call that fails with a handled failure is answered by the fallback.</value>
+    public bool FallbackOnFailure => _machine.Options.FallbackOnFailure;
+
     internal CircuitStateMachine Machine => _machine;
 
     /// <summary>

@@ -19,6 +19,7 @@ namespace Tripswitch.Sharing;
 public sealed class SharedCircuit
 {
     private readonly CircuitStateMachine _machine;
+    private OptionsCopy? _options; // the copy Options returns, with the options object it was made from
 
     internal SharedCircuit(CircuitBreaker breaker, CircuitStateMachine machine)
     {
@@ -32,8 +33,31 @@ public sealed class SharedCircuit
     /// <summary>The circuit's name: the key the fleet shares it under.</summary>
     public string Name => _machine.Name;
 
-    /// <summary>A copy of the circuit's current options (see <see cref="CircuitBreaker.Options"/>): they may change while it runs (a registry's reconfiguration), so read them when you need them.</summary>
-    public CircuitBreakerOptions Options => _machine.CopyOptions();
+    /// <summary>
+    /// A copy of the circuit's current options (see <see cref="CircuitBreaker.Options"/>): they may change while it runs (a
+    /// registry's reconfiguration), so read them when you need them. Reading is cheap: the copy is made once per
+    /// configuration and every read returns it until the options change, so treat it as read-only (changing it has no
+    /// effect on the circuit, but later reads would see the change).
+    /// </summary>
+    /// <value>The copy of the options the circuit runs with now; <see cref="CircuitBreakerOptions.Name"/> is the circuit's name.</value>
+    public CircuitBreakerOptions Options
+    {
+        get
+        {
+            // A coordinator reads the options for every report it sends (per circuit, per report interval): a copy per
+            // read would cost one allocation per active circuit per interval. The circuit's options object is never
+            // changed, only replaced, so a copy stays true until the reference changes.
+            CircuitBreakerOptions current = _machine.Options;
+            OptionsCopy? cached = Volatile.Read(ref _options);
+            if (cached is null || !ReferenceEquals(cached.Source, current))
+            {
+                cached = new OptionsCopy(current, _machine.CopyOptions()); // a reload in between is caught by the next read
+                Volatile.Write(ref _options, cached);
+            }
+
+            return cached.Copy;
+        }
+    }
 
     /// <summary>The longest any open period of this circuit can be (hints included): <see cref="CircuitBreakerOptions.MaxRecoveryTimeout"/> when set, otherwise the default cap (<see cref="CircuitBreakerOptions.RecoveryTimeout"/> when that is longer).</summary>
     public TimeSpan MaxOpenPeriod => _machine.Options.EffectiveMaxRecoveryTimeout;
@@ -109,4 +133,6 @@ public sealed class SharedCircuit
 
     /// <inheritdoc/>
     public override string ToString() => $"SharedCircuit '{Name}' ({State}, version {Version})";
+
+    private sealed record OptionsCopy(CircuitBreakerOptions Source, CircuitBreakerOptions Copy);
 }

@@ -32,6 +32,31 @@ public class SharedCircuitTests
     }
 
     [Fact]
+    public void Options_ReadAgain_IsTheSameCopyUntilARegistryReconfigure()
+    {
+        FakeTimeProvider time = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(time, o => o.FailureThreshold = 3);
+        RecordingCoordinator? coordinator = null;
+        registry.SetCoordinatorFactory(shared => coordinator = new RecordingCoordinator(shared));
+        CircuitBreaker breaker = registry.Get("a");
+        SharedCircuit circuit = coordinator!.Circuit;
+
+        CircuitBreakerOptions first = circuit.Options;
+        Assert.Same(first, circuit.Options); // no copy per read: a coordinator reads them for every report
+        Assert.Equal(("a", 3), (first.Name, first.FailureThreshold));
+
+        registry.Reconfigure(new CircuitBreakerRegistryOptions { Defaults = TestBreakers.Options(time, configure: o => o.FailureThreshold = 1) });
+
+        CircuitBreakerOptions second = circuit.Options;
+        Assert.NotSame(first, second);
+        Assert.Equal(("a", 1), (second.Name, second.FailureThreshold));
+        Assert.Same(second, circuit.Options);
+        Assert.Equal(3, first.FailureThreshold); // the old copy is not changed under its reader
+        second.FailureThreshold = 50;
+        TestBreakers.Trip(breaker, 1); // a change to the copy never reaches the circuit
+    }
+
+    [Fact]
     public void SetCoordinator_FactoryGetsTheCircuitsNameOptionsAndState()
     {
         var time = new FakeTimeProvider();
