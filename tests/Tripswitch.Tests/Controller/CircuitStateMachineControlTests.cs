@@ -190,4 +190,22 @@ public class CircuitStateMachineControlTests
         Assert.Equal(TimeSpan.FromSeconds(30), reopenFor); // the hint travels with the probe's outcome
         Assert.Empty(coordinator.Hints); // and only there
     }
+
+    [Fact]
+    public void ApplyRemote_ZeroOpenPeriodWhileOpen_TheNextCallerIsLetThroughAsAProbe()
+    {
+        // The fleet's open period is already over: nothing to wait for, and no timer to wait on.
+        (CircuitBreaker breaker, RecordingCoordinator coordinator) = Shared(o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = TimeSpan.FromSeconds(60);
+        });
+        TestBreakers.Fail(breaker);
+        Assert.False(breaker.TryAcquirePermit(out _, out _)); // rejected without the lock from now on
+
+        Assert.True(coordinator.Circuit.ApplyRemote(CircuitState.Open, TimeSpan.Zero, coordinator.Circuit.Version));
+
+        Assert.True(breaker.TryAcquirePermit(out CircuitPermit probe, out _));
+        Assert.True(probe.IsProbe);
+    }
 }
