@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Mutation testing of the core's engine (src/Tripswitch/Controller) with Stryker.NET, pinned in .config/dotnet-tools.json.
-# Run by hand, NOT by CI: about 30-60 minutes for the whole Controller folder on 2 cores (one mutant at a time),
-# a few minutes for one small file. Settings: stryker-config.json (tests: tests/Tripswitch.Tests). Reports go to
-# StrykerOutput/<time>/reports (git-ignored). The score and each surviving mutant's test-or-reason: docs/mutation.md.
+# Run by hand, NOT by CI: about 45 minutes for the whole Controller folder on a busy 2-core machine (one mutant at a
+# time: ~6 min to build and capture per-test coverage, then ~600 mutants), a few minutes for one small file.
+# Settings: stryker-config.json (tests: tests/Tripswitch.Tests, minus the few slow soak tests named in its filter).
+# Reports go to StrykerOutput/<time>/reports (git-ignored). The score, each surviving mutant's test-or-reason, and why
+# survivors must be re-checked with "coverage-analysis": "all" (per-test coverage under MTP misses tests): docs/mutation.md.
 #
 #   scripts/mutation.sh                                        # the whole Controller folder
 #   scripts/mutation.sh '**/Controller/ProbeSlots.cs'          # one file (a glob over the core project's files)

@@ -29,9 +29,10 @@ public class CircuitStateMachineControlTests
         long before = coordinator.Circuit.Version;
 
         breaker.Reset();
+        breaker.Reset(); // from generation 1 too, not only from 0
 
-        Assert.Equal(before + 1, coordinator.Circuit.Version);
-        Assert.Equal((CircuitState.Closed, before + 1), Assert.Single(coordinator.ManualChanges));
+        Assert.Equal(before + 2, coordinator.Circuit.Version);
+        Assert.Equal([(CircuitState.Closed, before + 1), (CircuitState.Closed, before + 2)], coordinator.ManualChanges.ToArray());
         Assert.Equal(CircuitState.Closed, breaker.State);
     }
 
@@ -149,5 +150,62 @@ public class CircuitStateMachineControlTests
         TestBreakers.Fail(breaker);
 
         TestBreakers.AssertOpenFor(breaker, _time, TimeSpan.FromSeconds(10)); // attempt 1 again, not 3
+    }
+
+    [Fact]
+    public void RecordSuccess_ProbeGrantedBeforeTheFleetWasAttached_IsNotReportedToIt()
+    {
+        CircuitBreaker breaker = TestBreakers.Create(_time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.SuccessThreshold = 2;
+        });
+        TestBreakers.HalfOpen(breaker, _time, 1, breaker.Options.RecoveryTimeout);
+        CircuitPermit probe = breaker.AcquirePermit(); // no fleet yet: the probe holds no lease
+        RecordingCoordinator? coordinator = null;
+        breaker.SetCoordinator(shared => coordinator = new RecordingCoordinator(shared));
+
+        probe.RecordSuccess();
+
+        Assert.Empty(coordinator!.Probes); // a lease it never took is not given back
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+    }
+
+    [Fact]
+    public void RecordFailure_ProbeWithARetryAfterHint_ReopensWithoutASeparateHintToTheFleet()
+    {
+        (CircuitBreaker breaker, RecordingCoordinator coordinator) = Shared(o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = TimeSpan.FromSeconds(10);
+        });
+        TestBreakers.Fail(breaker);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        CircuitPermit probe = breaker.AcquirePermit();
+
+        probe.RecordFailure(new TestFailureException(), TimeSpan.FromSeconds(30));
+
+        (long _, Tripswitch.Sharing.ProbeOutcome outcome, TimeSpan reopenFor) = Assert.Single(coordinator.Probes);
+        Assert.Equal(Tripswitch.Sharing.ProbeOutcome.Failed, outcome);
+        Assert.Equal(TimeSpan.FromSeconds(30), reopenFor); // the hint travels with the probe's outcome
+        Assert.Empty(coordinator.Hints); // and only there
+    }
+
+    [Fact]
+    public void ApplyRemote_ZeroOpenPeriodWhileOpen_TheNextCallerIsLetThroughAsAProbe()
+    {
+        // The fleet's open period is already over: nothing to wait for, and no timer to wait on.
+        (CircuitBreaker breaker, RecordingCoordinator coordinator) = Shared(o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = TimeSpan.FromSeconds(60);
+        });
+        TestBreakers.Fail(breaker);
+        Assert.False(breaker.TryAcquirePermit(out _, out _)); // rejected without the lock from now on
+
+        Assert.True(coordinator.Circuit.ApplyRemote(CircuitState.Open, TimeSpan.Zero, coordinator.Circuit.Version));
+
+        Assert.True(breaker.TryAcquirePermit(out CircuitPermit probe, out _));
+        Assert.True(probe.IsProbe);
     }
 }

@@ -103,4 +103,102 @@ public class CircuitStateMachineOutcomesTests
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(1, breaker.GetSummary().Successful);
     }
+
+    [Fact]
+    public void RecordOutcome_CallerCancelsExactlyAtTheSlowCallThreshold_IsIgnored()
+    {
+        CircuitBreaker breaker = Create(o =>
+        {
+            o.FailureThreshold = 1;
+            o.SlowCallThreshold = TimeSpan.FromSeconds(1);
+        });
+
+        Assert.Equal(CallOutcome.CallerCancelled, CancelAfter(breaker, TimeSpan.FromSeconds(1))); // not slower than the threshold
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(1, breaker.GetSummary().Ignored);
+        Assert.Equal(0, breaker.GetSummary().Failed);
+    }
+
+    [Fact]
+    public void RecordOutcome_CallerCancelsASlowCall_TheTripsCauseNamesTheCircuitAndTheThreshold()
+    {
+        CircuitBreaker breaker = Create(o =>
+        {
+            o.FailureThreshold = 1;
+            o.SlowCallThreshold = TimeSpan.FromSeconds(1);
+        });
+
+        CancelAfter(breaker, TimeSpan.FromSeconds(1) + TimeSpan.FromTicks(1));
+
+        Assert.Equal(CircuitState.Open, breaker.State);
+        Exception cause = Assert.IsType<TimeoutException>(breaker.GetSummary().Transitions[^1].Cause);
+        Assert.Contains("'test'", cause.Message, StringComparison.Ordinal);
+        Assert.Contains(TimeSpan.FromSeconds(1).ToString(), cause.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RecordOutcome_CallerCancelsASlowCallWhenSlowCallsHaveTheirOwnRatio_IsIgnored()
+    {
+        // With a SlowCallRatio, slow calls are judged by that ratio, not as failures: a cancelled slow call is ignored.
+        CircuitBreaker breaker = Create(o =>
+        {
+            o.Rule = FailureRule.CountWindow;
+            o.WindowSize = 10;
+            o.MinimumThroughput = 1;
+            o.FailureRatio = 0.5;
+            o.SlowCallRatio = 0.5;
+            o.SlowCallThreshold = TimeSpan.FromSeconds(1);
+        });
+
+        CancelAfter(breaker, TimeSpan.FromSeconds(5));
+
+        Assert.Equal(CircuitState.Closed, breaker.State);
+        Assert.Equal(1, breaker.GetSummary().Ignored);
+        Assert.Equal(0, breaker.GetSummary().Failed);
+    }
+
+    private CallOutcome CancelAfter(CircuitBreaker breaker, TimeSpan elapsed)
+    {
+        using var cts = new CancellationTokenSource();
+        CircuitPermit permit = breaker.AcquirePermit();
+        _time.Advance(elapsed);
+        cts.Cancel();
+        return permit.RecordOutcome(new OperationCanceledException(cts.Token), cts.Token);
+    }
+
+    [Fact]
+    public void MetricsOnly_ShadowCallsWhileOpen_NeitherResetNorAddToTheRunOfFailures()
+    {
+        CircuitBreaker breaker = Create(o => o.Mode = CircuitBreakerMode.MetricsOnly);
+        TestBreakers.Trip(breaker, 3);
+
+        TestBreakers.Succeed(breaker); // a shadow call: would have been rejected
+        Assert.Equal(3, breaker.GetSummary().ConsecutiveFailures);
+        TestBreakers.Fail(breaker);
+        Assert.Equal(3, breaker.GetSummary().ConsecutiveFailures);
+
+        Assert.Equal(2, breaker.GetSummary().ShadowRejected);
+    }
+
+    [Fact]
+    public void RecordSuccess_ProbeAfterItsTimeout_ReopensDuringTheReportNotAtTheNextRead()
+    {
+        CircuitBreaker breaker = Create(o =>
+        {
+            o.FailureThreshold = 1;
+            o.HalfOpenProbeTimeout = TimeSpan.FromSeconds(5);
+        });
+        TestBreakers.HalfOpen(breaker, _time, 1, _recovery);
+        CircuitPermit probe = breaker.AcquirePermit();
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var seen = new List<CircuitTransition>();
+        breaker.StateChanged += (_, transition) => seen.Add(transition);
+
+        probe.RecordSuccess(); // too late: it counts as failed, now
+
+        CircuitTransition reopened = Assert.Single(seen);
+        Assert.Equal(CircuitState.Open, reopened.To);
+        Assert.IsType<TimeoutException>(reopened.Cause);
+    }
 }

@@ -98,4 +98,22 @@ public class CircuitStateMachinePermitsTests
 
         Assert.Equal(TimeSpan.Zero, rejection.RetryAfter);
     }
+
+    [Fact]
+    public void AcquirePermit_Probe_CountsAsStartedUntilItReports()
+    {
+        var time = TestBreakers.Clock();
+        CircuitBreaker breaker = TestBreakers.Create(time, o =>
+        {
+            o.FailureThreshold = 1;
+            o.RecoveryTimeout = _recovery;
+        });
+        TestBreakers.HalfOpen(breaker, time, 1, _recovery);
+
+        CircuitPermit probe = breaker.AcquirePermit(); // granted under the lock, not on the closed fast path
+        Assert.Equal(1, breaker.Machine.Counts.InFlight);
+
+        probe.RecordSuccess();
+        Assert.Equal(0, breaker.Machine.Counts.InFlight);
+    }
 }
