@@ -416,31 +416,6 @@ public class CallCountersTests
         Assert.Equal(holders, counters.Read().Started - CallCounters.HotThreshold);
     }
 
-    [Fact]
-    public void WindowCounts_TimeWindowAfterOldFailuresLeftIt_CountsOnlyTheNewOnes()
-    {
-        // A time window is the difference of two running totals (WindowCounts minus WindowCounts): failures that
-        // left the window must be subtracted, not added. Found by mutation testing.
-        var time = TestBreakers.Clock();
-        CircuitBreaker breaker = TestBreakers.Create(time, o =>
-        {
-            o.Rule = FailureRule.TimeWindow;
-            o.SamplingDuration = TimeSpan.FromSeconds(10);
-            o.MinimumThroughput = 4;
-            o.FailureRatio = 0.5;
-        });
-        TestBreakers.Fail(breaker);
-        TestBreakers.Succeed(breaker, 3); // 1 failure of 4: closed
-        time.Advance(TimeSpan.FromSeconds(11)); // all of it leaves the window
-
-        TestBreakers.Succeed(breaker, 3);
-        TestBreakers.Fail(breaker); // 1 failure of the window's 4
-
-        Assert.Equal(CircuitState.Closed, breaker.State);
-        TestBreakers.Fail(breaker, 2); // positive control: 3 of 6
-        Assert.Equal(CircuitState.Open, breaker.State);
-    }
-
     private static void Add(CallCounters counters, Field field)
     {
         CallCounters.Slot slot = counters.Current;

@@ -101,4 +101,24 @@ public class CircuitStateMachineReconfigureTests
         Assert.Contains("TimeProvider", error.Message, StringComparison.Ordinal);
         TestBreakers.Trip(breaker, 1); // the circuit runs on with its options
     }
+
+    [Fact]
+    public void Reconfigure_AnotherWindowShape_DisposesTheReplacedWindowsTimer()
+    {
+        // The replaced time window's bucket timer is stopped at once, not left to fire until the collector gets to it.
+        var time = new TimerTrackingTimeProvider();
+        CircuitBreakerOptions WindowOf(TimeSpan samplingDuration) => TestBreakers.Options(time, "test", o =>
+        {
+            o.Rule = FailureRule.TimeWindow;
+            o.SamplingDuration = samplingDuration;
+        });
+        var breaker = new CircuitBreaker(WindowOf(TimeSpan.FromSeconds(10)));
+        TrackedTimer replaced = Assert.Single(time.Timers); // the window's (a closed circuit has no other)
+
+        breaker.Reconfigure(WindowOf(TimeSpan.FromSeconds(20)));
+
+        Assert.True(replaced.IsDisposed);
+        Assert.Equal(2, time.Timers.Count); // the new window's
+        Assert.False(time.Timers[1].IsDisposed);
+    }
 }

@@ -49,6 +49,25 @@ public class WeakTimerTests
         GC.KeepAlive(timer);
     }
 
+    [Fact]
+    public void Fire_TargetCollected_DisposesItsTimer()
+    {
+        // The first firing without a target disposes the provider's timer, so the provider stops firing it.
+        var time = new TimerTrackingTimeProvider();
+        (WeakReference<Target> weak, WeakTimer<Target> timer) = CreateUnreferenced(time);
+        TrackedTimer tracked = Assert.Single(time.Timers);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(weak.TryGetTarget(out _));
+        Assert.False(tracked.IsDisposed); // not before it fires
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(tracked.IsDisposed);
+        GC.KeepAlive(timer);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (WeakReference<Target>, WeakTimer<Target>) CreateUnreferenced(TimeProvider time)
     {
