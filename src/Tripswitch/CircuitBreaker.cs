@@ -198,7 +198,7 @@ public sealed partial class CircuitBreaker
         catch (Exception ex)
         {
             // Not an exception filter: a throwing ShouldHandle must surface, and exceptions in filters are swallowed.
-            if (permit.RecordOutcome(ex) != CallOutcome.Failure || !_machine.Options.FallbackOnFailure)
+            if (permit.RecordOutcome(ex) != CallOutcome.Failure || !FallbackOnFailure)
             {
                 throw;
             }
@@ -369,7 +369,7 @@ public sealed partial class CircuitBreaker
         catch (Exception ex)
         {
             // Not an exception filter: a throwing ShouldHandle must surface, and exceptions in filters are swallowed.
-            if (permit.RecordOutcome(ex, cancellationToken) != CallOutcome.Failure || !_machine.Options.FallbackOnFailure)
+            if (permit.RecordOutcome(ex, cancellationToken) != CallOutcome.Failure || !FallbackOnFailure)
             {
                 throw;
             }
