@@ -149,7 +149,7 @@ public sealed partial class CircuitBreaker
             throw;
         }
 
-        permit.RecordSuccessOnAcquiringThread();
+        permit.RecordSuccess();
         return result;
     }
 
@@ -170,7 +170,7 @@ public sealed partial class CircuitBreaker
             throw;
         }
 
-        permit.RecordSuccessOnAcquiringThread();
+        permit.RecordSuccess();
     }
 
     /// <summary>
@@ -185,9 +185,9 @@ public sealed partial class CircuitBreaker
     {
         ArgumentNullException.ThrowIfNull(action);
         ArgumentNullException.ThrowIfNull(fallback);
-        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
+        if (!_machine.TryAcquireClosed(out CircuitPermit permit) && TryAcquireSlow(out permit) is { } rejected)
         {
-            return fallback(CreateRejectedException(rejection));
+            return fallback(rejected);
         }
 
         T result;
@@ -206,7 +206,7 @@ public sealed partial class CircuitBreaker
             return fallback(ex);
         }
 
-        permit.RecordSuccessOnAcquiringThread();
+        permit.RecordSuccess();
         return result;
     }
 
@@ -221,9 +221,9 @@ public sealed partial class CircuitBreaker
     public ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, ValueTask<T>> action, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(action);
-        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
+        if (!_machine.TryAcquireClosed(out CircuitPermit permit) && TryAcquireSlow(out permit) is { } rejected)
         {
-            return ValueTask.FromException<T>(CreateRejectedException(rejection));
+            return Faulted(rejected);
         }
 
         ValueTask<T> pending;
@@ -233,18 +233,33 @@ public sealed partial class CircuitBreaker
         }
         catch (Exception ex)
         {
-            permit.RecordOutcome(ex, cancellationToken);
-            return ValueTask.FromException<T>(ex);
+            return Threw(permit, ex, cancellationToken);
         }
 
         if (pending.IsCompletedSuccessfully)
         {
-            T result = pending.Result;
-            permit.RecordSuccessOnAcquiringThread(); // completed synchronously: still on the acquiring thread
-            return new ValueTask<T>(result);
+            // Completed synchronously: the caller reads the result (not read here, so a pooled source is consumed once).
+            permit.RecordSuccess();
+            return pending;
         }
 
-        return AwaitAndRecord(pending, permit, cancellationToken);
+        return Later(pending, permit, cancellationToken);
+
+        // The paths other than a synchronous success are out of line, with their struct temporaries, so that the
+        // synchronous path's frame stays small (every byte of it is zeroed on every call).
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static ValueTask<T> Faulted(Exception exception) => ValueTask.FromException<T>(exception);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static ValueTask<T> Threw(in CircuitPermit permit, Exception exception, CancellationToken cancellationToken)
+        {
+            permit.RecordOutcome(exception, cancellationToken);
+            return ValueTask.FromException<T>(exception);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static ValueTask<T> Later(in ValueTask<T> pending, in CircuitPermit permit, CancellationToken cancellationToken)
+            => AwaitAndRecord(pending, permit, cancellationToken);
 
         static async ValueTask<T> AwaitAndRecord(ValueTask<T> pending, CircuitPermit permit, CancellationToken cancellationToken)
         {
@@ -274,9 +289,9 @@ public sealed partial class CircuitBreaker
     public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> action, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(action);
-        if (!_machine.TryAcquire(out CircuitPermit permit, out CircuitRejection rejection))
+        if (!_machine.TryAcquireClosed(out CircuitPermit permit) && TryAcquireSlow(out permit) is { } rejected)
         {
-            return ValueTask.FromException(CreateRejectedException(rejection));
+            return Faulted(rejected);
         }
 
         ValueTask pending;
@@ -286,18 +301,32 @@ public sealed partial class CircuitBreaker
         }
         catch (Exception ex)
         {
-            permit.RecordOutcome(ex, cancellationToken);
-            return ValueTask.FromException(ex);
+            return Threw(permit, ex, cancellationToken);
         }
 
         if (pending.IsCompletedSuccessfully)
         {
-            pending.GetAwaiter().GetResult(); // consume it: a pooled IValueTaskSource may be reused only then
-            permit.RecordSuccessOnAcquiringThread(); // completed synchronously: still on the acquiring thread
-            return default;
+            // Completed synchronously: the caller consumes it (not consumed here, so a pooled source is consumed once).
+            permit.RecordSuccess();
+            return pending;
         }
 
-        return AwaitAndRecord(pending, permit, cancellationToken);
+        return Later(pending, permit, cancellationToken);
+
+        // Out of line, as in ExecuteAsync<T>: the synchronous path's frame stays small.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static ValueTask Faulted(Exception exception) => ValueTask.FromException(exception);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static ValueTask Threw(in CircuitPermit permit, Exception exception, CancellationToken cancellationToken)
+        {
+            permit.RecordOutcome(exception, cancellationToken);
+            return ValueTask.FromException(exception);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static ValueTask Later(in ValueTask pending, in CircuitPermit permit, CancellationToken cancellationToken)
+            => AwaitAndRecord(pending, permit, cancellationToken);
 
         static async ValueTask AwaitAndRecord(ValueTask pending, CircuitPermit permit, CancellationToken cancellationToken)
         {
@@ -401,4 +430,13 @@ public sealed partial class CircuitBreaker
     public override string ToString() => $"CircuitBreaker '{Name}' ({State})";
 
     private static CircuitOpenException CreateRejectedException(CircuitRejection rejection) => rejection.ToException();
+
+    /// <summary>
+    /// The acquire of the overloads that hand a rejection on instead of throwing it, past the closed-state fast path
+    /// (<see cref="CircuitStateMachine.TryAcquireClosed"/>): kept out of line so that their hot path carries no rejection.
+    /// </summary>
+    /// <returns><see langword="null"/> when <paramref name="permit"/> was granted; otherwise the rejection's exception.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private CircuitOpenException? TryAcquireSlow(out CircuitPermit permit)
+        => _machine.TryAcquire(out permit, out CircuitRejection rejection) ? null : CreateRejectedException(rejection);
 }

@@ -15,24 +15,20 @@ namespace Tripswitch;
 /// </remarks>
 public readonly struct CircuitPermit
 {
-    private readonly CircuitStateMachine? _machine;
+    private readonly CallCounters.Slot? _slot;
 
-    internal CircuitPermit(CircuitStateMachine machine, int generation, PermitKind kind, long probeId, long startTimestamp, CallCounters.Slot? slot)
+    internal CircuitPermit(CallCounters.Slot slot, int generation, PermitKind kind, long probeId, long startTimestamp)
     {
-        _machine = machine;
+        _slot = slot;
         Generation = generation;
         Kind = kind;
         ProbeId = probeId;
         StartTimestamp = startTimestamp;
-        Slot = slot;
     }
-
-    /// <summary>The counter slot of the thread that acquired the permit (written only by that thread).</summary>
-    internal CallCounters.Slot? Slot { get; }
 
     internal int Generation { get; }
 
-    /// <summary>What the permit was granted as (fits beside <see cref="Generation"/>: the struct stays 40 bytes).</summary>
+    /// <summary>What the permit was granted as (fits beside <see cref="Generation"/>: the struct stays 32 bytes).</summary>
     internal PermitKind Kind { get; }
 
     /// <summary>A half-open probe's unique id (&gt; 0); 0 for every other kind.</summary>
@@ -129,9 +125,14 @@ public readonly struct CircuitPermit
         return RecordOutcome(exception, cancellationToken) == CallOutcome.Failure;
     }
 
-    /// <summary>Reports success from the thread that acquired the permit, with no await in between (sync paths).</summary>
-    internal void RecordSuccessOnAcquiringThread() => Machine.OnSuccessOnAcquiringThread(this);
+    /// <summary>
+    /// The counter slot the call's start was counted in; its outcome is counted there too (every slot write is
+    /// interlocked, so from any thread), which spares a second slot lookup. The slot also leads to the circuit.
+    /// </summary>
+    internal CallCounters.Slot Slot => _slot ?? throw NeverGranted();
 
-    private CircuitStateMachine Machine
-        => _machine ?? throw new InvalidOperationException("This CircuitPermit was never granted; get one from CircuitBreaker.AcquirePermit or TryAcquirePermit.");
+    private CircuitStateMachine Machine => _slot?.Machine ?? throw NeverGranted();
+
+    private static InvalidOperationException NeverGranted()
+        => new("This CircuitPermit was never granted; get one from CircuitBreaker.AcquirePermit or TryAcquirePermit.");
 }

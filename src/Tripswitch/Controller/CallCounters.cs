@@ -5,133 +5,159 @@ namespace Tripswitch.Controller;
 
 /// <summary>
 /// Exact call counters whose memory is bounded by the number of cores, not by the number of threads that call the
-/// circuit: one shared slot, plus at most one owned slot per core once the circuit is hot.
+/// circuit: one shared slot, plus at most one cell per core once callers contend for it.
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Why this shape.</b> An exact count written by several threads needs an interlocked instruction, which costs
-/// about as much as the rest of the closed hot path (two per call: the start and the outcome). A count written by
-/// one thread only needs a plain store. So a slot has an owner: the owner writes it with plain stores, and the
-/// threads without a slot of their own add to the shared slot with interlocked increments. A counter in the style of
-/// Java's <c>LongAdder</c> (cells by processor, every write interlocked) was the alternative; it bounds memory the
-/// same way but puts two interlocked instructions on every call, which would cost the closed path its margin over
-/// Polly. Giving every thread its own slot (the previous design) made memory grow with every thread that ever
-/// called: 9 KB per circuit at 32 threads.
+/// <b>Why this shape.</b> Every count is an interlocked increment, so a count is exact whichever thread writes
+/// whichever slot; the design only decides where the writes go, for speed. Uncontended, an interlocked increment of a
+/// cache line the core already holds costs about a nanosecond, far less than finding the calling thread (a
+/// thread-local read is a call into the runtime here, 3 to 5 ns). So a circuit starts with one shared slot and no
+/// per-thread lookup at all. When threads on several cores write it at once, its cache line bounces between them
+/// and every call pays for it; the shared slot notices (an increment that finds another thread wrote the counter just
+/// before it) and after <see cref="ContendedThreshold"/> such collisions the circuit switches to cells: an array
+/// of at most <see cref="Environment.ProcessorCount"/> padded slots (a power of two), as Java's <c>LongAdder</c>
+/// does. The switch is one-way.
 /// </para>
 /// <para>
-/// <b>Cold, then hot.</b> A new circuit has only the shared slot (no padding, nothing allocated per thread): a
-/// circuit called now and then pays an interlocked increment per count and costs about a hundred bytes. Once
-/// <see cref="HotThreshold"/> calls have started through the shared slot, the owned slots are switched on: an array
-/// of at most <see cref="Environment.ProcessorCount"/> positions (a power of two), filled as threads call. A thread's
-/// slot sits at its managed thread id modulo the array length, or at the next position; a thread that finds both
-/// taken by other live threads keeps using the shared slot. A slot whose owner thread ended is taken over by the next
-/// thread that hashes to it. With as many busy threads as cores (the case that matters for throughput), each has its
-/// own slot; more threads than slots share the shared slot, exactly.
+/// <b>Finding a thread's cell without a thread-local read.</b> A thread's cell is keyed by the megabyte of the
+/// address space its stack is in (the address of a local variable, shifted): free to compute, the same for a thread
+/// at every ordinary call depth, and different for two threads whose stacks are at least a megabyte apart (.NET
+/// gives threads 1.5 MB stacks by default). A key is looked for at its position and the next one; a thread whose key
+/// is at neither claims an empty position (or one whose claimant thread has ended), or else writes the shared slot.
+/// Because every write is interlocked, nothing depends on a key being exact: two threads that share a key (tiny
+/// custom stacks) or a thread seen under two keys (a stack that crosses a megabyte boundary) only share or spread
+/// cache lines; no count is ever lost.
 /// </para>
 /// <para>
-/// <b>Invariants.</b> An owned slot has exactly one writer at a time: its <see cref="Slot.Owner"/>, which changes only
-/// from an ended thread to a live one. Slots are never removed or replaced, so every count ever made stays in the
-/// sums. Counts only grow.
+/// <b>Invariants.</b> Slots are never removed or replaced, so every count ever made stays in the sums. Counts only
+/// grow. A start is written before its outcome.
 /// </para>
 /// </remarks>
 internal sealed class CallCounters
 {
-    /// <summary>Calls started or rejected through the shared slot after which threads may take owned slots.</summary>
-    internal const long HotThreshold = 1024;
+    /// <summary>Collisions on the shared slot after which the circuit switches to cells.</summary>
+    internal const int ContendedThreshold = 64;
 
-    /// <summary>At most one owned slot per core; a power of two so that a mask picks the position.</summary>
-    private static readonly int s_ownedSlots = 1 << BitOperations.Log2((uint)Math.Max(1, Environment.ProcessorCount));
+    /// <summary>A stack key is the address divided by 2^20: one megabyte of stack.</summary>
+    private const int StackKeyShift = 20;
 
-    private readonly Slot _shared = new(owner: null);
-    private Slot?[]? _owned;
+    /// <summary>At most one cell per core; a power of two so that a mask picks the position.</summary>
+    private static readonly int s_cells = 1 << BitOperations.Log2((uint)Math.Max(1, Environment.ProcessorCount));
 
-    /// <summary>
-    /// The calling thread's slot: its owned slot when it has one, otherwise the shared slot. Write it only from this
-    /// thread, with <see cref="Slot.Increment"/>.
-    /// </summary>
+    private readonly CircuitStateMachine? _machine;
+    private readonly Slot _shared;
+    private Cell?[]? _cells;
+    private int _collisions;
+
+    /// <summary>Counters for <paramref name="machine"/> (which every slot leads back to, for a permit's outcome).</summary>
+    /// <param name="machine">The circuit; <see langword="null"/> only in tests of the counters alone.</param>
+    public CallCounters(CircuitStateMachine? machine = null)
+    {
+        _machine = machine;
+        _shared = new Slot(machine, sharedBy: this);
+    }
+
+    /// <summary>The slot the calling thread writes: the shared slot until callers contend, then the thread's cell.</summary>
     public Slot Current
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            Slot?[]? owned = Volatile.Read(ref _owned);
-            if (owned is not null)
-            {
-                Thread me = Thread.CurrentThread;
-                int mask = owned.Length - 1;
-                int position = me.ManagedThreadId;
-                if (owned[position & mask] is { } slot && ReferenceEquals(slot.Owner, me))
-                {
-                    return slot;
-                }
-
-                if (owned[(position + 1) & mask] is { } next && ReferenceEquals(next.Owner, me))
-                {
-                    return next;
-                }
-            }
-
-            return CurrentSlow(owned);
+            Cell?[]? cells = Volatile.Read(ref _cells);
+            return cells is null ? _shared : CellFor(cells, StackKey());
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private Slot CurrentSlow(Slot?[]? owned)
-    {
-        if (owned is null)
-        {
-            // Rejections count too: an open circuit's callers write only Rejected, and never start a call.
-            if (Volatile.Read(ref _shared.Started) + Volatile.Read(ref _shared.Rejected) < HotThreshold)
-            {
-                return _shared; // cold: not worth a padded slot
-            }
+    /// <summary>The slot of the threads with stack key <paramref name="key"/> (tests use it to stand for other threads' keys).</summary>
+    internal Slot SlotFor(nint key) => Volatile.Read(ref _cells) is { } cells ? CellFor(cells, key) : _shared;
 
-            var array = new Slot?[s_ownedSlots];
-            owned = Interlocked.CompareExchange(ref _owned, array, null) ?? array;
+    /// <summary>Whether the circuit has switched to cells (callers contended for the shared slot).</summary>
+    internal bool IsContended => Volatile.Read(ref _cells) is not null;
+
+    /// <summary>The calling thread's stack key: the megabyte of address space its stack is in at this call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static nint StackKey()
+    {
+        byte local = 0;
+        return Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref local) >>> StackKeyShift;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Slot CellFor(Cell?[] cells, nint key)
+    {
+        int mask = cells.Length - 1;
+        int position = (int)key & mask;
+        if (cells[position] is { } cell && cell.Key == key)
+        {
+            return cell;
         }
 
-        Thread me = Thread.CurrentThread;
-        int mask = owned.Length - 1;
+        if (cells[(position + 1) & mask] is { } next && next.Key == key)
+        {
+            return next;
+        }
 
-        // Two positions per thread: the thread's own, then the next one, so that two busy threads whose ids meet at one
-        // position still both get a slot. Taking a position is a compare-and-swap: one winner per position. A slot whose
-        // owner thread has ended is taken over the same way: an ended thread writes nothing more, and everything it
-        // wrote happens-before its end is observed (the runtime's thread-exit bookkeeping is synchronized, and the
-        // compare-and-swap is a full fence), so its counts carry on in the new owner's.
+        return ClaimCell(cells, key);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Slot ClaimCell(Cell?[] cells, nint key)
+    {
+        // Two positions per key: its own, then the next one, so that two busy threads whose keys meet at one position
+        // still both get a cell. Taking a position is a compare-and-swap: one winner. A cell whose claimant thread has
+        // ended is taken over the same way (its counts stay in it and in the sums).
+        Thread me = Thread.CurrentThread;
+        int mask = cells.Length - 1;
         for (int probe = 0; probe <= Math.Min(1, mask); probe++)
         {
-            ref Slot? position = ref owned[(me.ManagedThreadId + probe) & mask];
-            Slot? slot = Volatile.Read(ref position);
-            if (slot is null)
+            ref Cell? position = ref cells[((int)key + probe) & mask];
+            Cell? cell = Volatile.Read(ref position);
+            if (cell is null)
             {
-                var mine = new OwnedSlot(me);
-                slot = Interlocked.CompareExchange(ref position, mine, null) ?? mine;
+                var mine = new Cell(_machine, key, me);
+                cell = Interlocked.CompareExchange(ref position, mine, null) ?? mine;
             }
 
-            Thread? owner = Volatile.Read(ref slot.Owner);
-            if (ReferenceEquals(owner, me)
-                || (owner is { IsAlive: false } && ReferenceEquals(Interlocked.CompareExchange(ref slot.Owner, me, owner), owner)))
+            nint claimed = Volatile.Read(ref cell.Key);
+            if (claimed == key)
             {
-                return slot;
+                return cell;
+            }
+
+            if (Volatile.Read(ref cell.Claimant) is { IsAlive: false } && Interlocked.CompareExchange(ref cell.Key, key, claimed) == claimed)
+            {
+                Volatile.Write(ref cell.Claimant, me);
+                return cell;
             }
         }
 
         return _shared;
     }
 
+    /// <summary>A collision on the shared slot: switches to cells after <see cref="ContendedThreshold"/> of them.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void OnCollision()
+    {
+        if (Interlocked.Increment(ref _collisions) == ContendedThreshold)
+        {
+            Interlocked.CompareExchange(ref _cells, new Cell?[s_cells], null);
+        }
+    }
+
     public CounterSnapshot Read()
     {
         // Outcomes before starts: a call counted as completed here was counted as started, so in-flight is never
         // negative. A start is always written before its outcome (possibly into another slot, when the call completes
-        // on another thread or the circuit got hot in between), and the second pass reads the slot array again, so
-        // it also sees a slot taken after the first pass.
+        // on another thread or the circuit switched to cells in between), and the second pass reads the cell array again, so
+        // it also sees a cell taken after the first pass.
         CounterSnapshot outcomes = default;
         AddOutcomes(_shared, ref outcomes);
-        if (Volatile.Read(ref _owned) is { } owned)
+        if (Volatile.Read(ref _cells) is { } cells)
         {
-            for (int i = 0; i < owned.Length; i++)
+            for (int i = 0; i < cells.Length; i++)
             {
-                if (Volatile.Read(ref owned[i]) is { } slot)
+                if (Volatile.Read(ref cells[i]) is { } slot)
                 {
                     AddOutcomes(slot, ref outcomes);
                 }
@@ -140,11 +166,11 @@ internal sealed class CallCounters
 
         Interlocked.MemoryBarrier();
         long started = Volatile.Read(ref _shared.Started);
-        if (Volatile.Read(ref _owned) is { } ownedNow)
+        if (Volatile.Read(ref _cells) is { } cellsNow)
         {
-            for (int i = 0; i < ownedNow.Length; i++)
+            for (int i = 0; i < cellsNow.Length; i++)
             {
-                if (Volatile.Read(ref ownedNow[i]) is { } slot)
+                if (Volatile.Read(ref cellsNow[i]) is { } slot)
                 {
                     started += Volatile.Read(ref slot.Started);
                 }
@@ -168,11 +194,11 @@ internal sealed class CallCounters
     public WindowCounts ReadWindow()
     {
         WindowCounts sum = Window(_shared);
-        if (Volatile.Read(ref _owned) is { } owned)
+        if (Volatile.Read(ref _cells) is { } cells)
         {
-            for (int i = 0; i < owned.Length; i++)
+            for (int i = 0; i < cells.Length; i++)
             {
-                if (Volatile.Read(ref owned[i]) is { } slot)
+                if (Volatile.Read(ref cells[i]) is { } slot)
                 {
                     sum += Window(slot);
                 }
@@ -185,28 +211,28 @@ internal sealed class CallCounters
             new(Volatile.Read(ref slot.WindowTotal), Volatile.Read(ref slot.WindowFailures), Volatile.Read(ref slot.WindowSlow));
     }
 
-    /// <summary>How many slots exist: 1 while cold, at most 1 + the processor count once hot.</summary>
-    internal int SlotCount => 1 + (Volatile.Read(ref _owned)?.Count(static slot => slot is not null) ?? 0);
+    /// <summary>How many positions the cell array has (a power of two, at most the processor count).</summary>
+    internal static int CellPositions => s_cells;
 
-    /// <summary>
-    /// One set of counters: either shared (<see cref="Owner"/> 0; every write interlocked) or owned by one thread
-    /// (written only by that thread, with plain stores).
-    /// </summary>
+    /// <summary>How many slots exist: 1 while uncontended, at most 1 + the processor count once contended.</summary>
+    internal int SlotCount => 1 + (Volatile.Read(ref _cells)?.Count(static cell => cell is not null) ?? 0);
+
+    /// <summary>One set of counters, every write interlocked: the shared slot, or one of the cells.</summary>
     /// <remarks>
     /// The runtime lays out the reference first, then the <see langword="long"/> fields in the order declared here, then
     /// the <see langword="int"/> fields; the rarely written counters come first, so the ones every closed call writes
     /// start 64 bytes or more after the end of the object before it, which after a compacting GC may be anything,
-    /// including the slot array or the state every call reads (a test pins the offset). The shared slot has no other
-    /// padding: it costs a circuit nothing beyond its counters, and it is written often only while the circuit is cold
-    /// or by threads beyond the owned slots, when its line bounces between cores anyway.
+    /// including the cell array or the state every call reads (a test pins the offset). The shared slot has no other
+    /// padding: it costs a circuit nothing beyond its counters, and it is written from several cores at once only
+    /// until the circuit switches to cells.
     /// </remarks>
-    internal class Slot(Thread? owner)
+    internal class Slot
     {
-        /// <summary>
-        /// The thread that writes this slot, or <see langword="null"/> for the shared slot. Changes only from an ended
-        /// thread to a live one (a compare-and-swap), so a slot never has two writers.
-        /// </summary>
-        public Thread? Owner = owner;
+        /// <summary>The circuit these counters belong to (null only in tests of the counters alone).</summary>
+        public readonly CircuitStateMachine? Machine;
+
+        /// <summary>The counters that own this slot when it is their shared slot (collisions are reported to them); null for a cell.</summary>
+        private readonly CallCounters? _sharedBy;
 
         public long ShadowRejected;
         public long WindowTotal;
@@ -221,22 +247,36 @@ internal sealed class CallCounters
         public long Ignored;
         public long Slow;
 
-        // Sampling countdowns, not counts: on the shared slot, racing threads may lose a decrement, which only moves
-        // the next sample by a call or two.
+        // Sampling countdowns, not counts: racing threads may lose a decrement, which only moves the next sample by a
+        // call or two.
         public int DurationSampleCountdown;
         public int ClockCheckCountdown;
 
-        /// <summary>Adds one to <paramref name="counter"/>, a field of this slot.</summary>
+        internal Slot(CircuitStateMachine? machine, CallCounters? sharedBy)
+        {
+            Machine = machine;
+            _sharedBy = sharedBy;
+        }
+
+        /// <summary>Whether this is the circuit's shared slot.</summary>
+        internal bool IsShared => _sharedBy is not null;
+
+        /// <summary>Adds one to <paramref name="counter"/>, a field of this slot. Safe from any thread.</summary>
         /// <remarks>
-        /// An owned slot has a single writer, so a plain read-add-store loses nothing; the release store lets readers
-        /// on other threads see whole values in order. The shared slot has many writers: an interlocked increment.
+        /// On the shared slot the counter is read just before the increment: when the increment does not land on that
+        /// value plus one, another thread wrote the counter in between, and that collision is what switches a contended
+        /// circuit to cells.
         /// </remarks>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Increment(ref long counter)
         {
-            if (Owner is not null)
+            if (_sharedBy is { } counters)
             {
-                Volatile.Write(ref counter, counter + 1);
+                long seen = Volatile.Read(ref counter);
+                if (Interlocked.Increment(ref counter) != seen + 1)
+                {
+                    counters.OnCollision();
+                }
             }
             else
             {
@@ -246,11 +286,17 @@ internal sealed class CallCounters
     }
 
     /// <summary>
-    /// An owned slot: padded after its counters too, so that writing them never invalidates the cache line of whatever
-    /// comes next in memory (another thread's slot, the slot array).
+    /// A cell: a slot claimed by the threads of one stack key, padded after its counters too, so that writing them
+    /// never invalidates the cache line of whatever comes next in memory (another cell, the cell array).
     /// </summary>
-    private sealed class OwnedSlot(Thread owner) : Slot(owner)
+    private sealed class Cell(CircuitStateMachine? machine, nint key, Thread claimant) : Slot(machine, sharedBy: null)
     {
+        /// <summary>The stack key of the threads that write this cell.</summary>
+        public nint Key = key;
+
+        /// <summary>The thread that claimed it last; when that thread has ended, another key may take the cell over.</summary>
+        public Thread? Claimant = claimant;
+
 #pragma warning disable CS0169, IDE0051 // never read: padding only
         private readonly long _q0, _q1, _q2, _q3, _q4, _q5, _q6, _q7;
 #pragma warning restore CS0169, IDE0051

@@ -8,28 +8,11 @@ internal sealed partial class CircuitStateMachine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void OnSuccess(in CircuitPermit permit)
     {
-        // The hot path: a closed-state call, not timed, consecutive rule. One plain increment of this thread's slot and
-        // one read of the failure word (a write only when there is a count to reset).
+        // The hot path: a closed-state call, not timed, consecutive rule. One increment of the slot its start was counted
+        // in and one read of the failure word (a write only when there is a count to reset).
         if (((long)permit.Kind | permit.StartTimestamp) == 0 && _windowRule is null)
         {
-            CallCounters.Slot slot = _counters.Current;
-            slot.Increment(ref slot.Successful);
-            ResetConsecutive(permit.Generation);
-            return;
-        }
-
-        OnSuccessSlow(permit);
-    }
-
-    /// <summary>
-    /// <see cref="OnSuccess"/> for a permit reported on the thread that acquired it, with nothing between (the sync
-    /// <c>Execute</c> overloads): the permit's own counter slot is this thread's, so no lookup is needed.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void OnSuccessOnAcquiringThread(in CircuitPermit permit)
-    {
-        if (((long)permit.Kind | permit.StartTimestamp) == 0 && _windowRule is null && permit.Slot is { } slot)
-        {
+            CallCounters.Slot slot = permit.Slot;
             slot.Increment(ref slot.Successful);
             ResetConsecutive(permit.Generation);
             return;

@@ -22,6 +22,21 @@ internal sealed partial class CircuitStateMachine
         return TryAcquireSlow(word, out permit, out rejection);
     }
 
+    /// <summary>The closed-state fast path of <see cref="TryAcquire"/> alone: false for every other state (nothing counted then).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryAcquireClosed(out CircuitPermit permit)
+    {
+        long word = Volatile.Read(ref _stateWord);
+        if ((word & LowByte) == (long)CircuitState.Closed)
+        {
+            permit = ClosedPermit(word);
+            return true;
+        }
+
+        permit = default;
+        return false;
+    }
+
     /// <summary>
     /// <see cref="TryAcquire"/> for callers that throw on rejection (the <c>Execute</c> overloads): no rejection to
     /// carry on the hot path, the permit returned by value.
@@ -44,7 +59,7 @@ internal sealed partial class CircuitStateMachine
     {
         CallCounters.Slot slot = _counters.Current;
         slot.Increment(ref slot.Started);
-        return new CircuitPermit(this, (int)(word >> GenerationShift), PermitKind.Closed, probeId: 0, StartTimestamp(slot), slot);
+        return new CircuitPermit(slot, (int)(word >> GenerationShift), PermitKind.Closed, probeId: 0, StartTimestamp(slot));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -90,7 +105,7 @@ internal sealed partial class CircuitStateMachine
         CallCounters.Slot slot = _counters.Current;
         if ((word & DisabledFlag) != 0)
         {
-            permit = new CircuitPermit(this, 0, PermitKind.Disabled, probeId: 0, startTimestamp: 0, slot: null);
+            permit = new CircuitPermit(slot, 0, PermitKind.Disabled, probeId: 0, startTimestamp: 0);
             rejection = default;
             return true;
         }
@@ -133,7 +148,7 @@ internal sealed partial class CircuitStateMachine
 
                 slot.Increment(ref slot.Started);
                 PermitKind kind = !granted ? PermitKind.Shadow : probeId != 0 ? PermitKind.Probe : PermitKind.Closed;
-                permit = new CircuitPermit(this, generation, kind, probeId, StartTimestamp(slot), slot);
+                permit = new CircuitPermit(slot, generation, kind, probeId, StartTimestamp(slot));
                 rejection = default;
                 return true;
             }

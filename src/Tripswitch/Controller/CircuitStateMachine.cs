@@ -38,7 +38,7 @@ internal sealed partial class CircuitStateMachine
     private const long CountMask = 0xFFFF_FFFF;
 
     private readonly TimeProvider _time;
-    private readonly CallCounters _counters = new();
+    private readonly CallCounters _counters;
     private readonly CircuitBreaker _owner;
     private readonly string _name;
 
@@ -91,6 +91,7 @@ internal sealed partial class CircuitStateMachine
         _options = options;
         _name = name;
         _owner = owner;
+        _counters = new CallCounters(this);
         _time = options.TimeProvider;
         Telemetry = TripswitchInstruments.For(options.MeterFactory);
         ApplyOptions(options);

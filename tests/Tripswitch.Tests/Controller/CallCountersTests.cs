@@ -40,33 +40,90 @@ public class CallCountersTests
     }
 
     [Fact]
-    public void Current_ColdCircuitCalledByManyThreads_OneSharedSlotOnly()
+    public void Current_UncontendedCircuitCalledByManyThreadsInTurn_OneSharedSlotOnly()
     {
         var counters = new CallCounters();
-        RunThreads(64, _ => Add(counters, static s => ref s.Started));
+        for (int t = 0; t < 64; t++)
+        {
+            var thread = new Thread(() => Add(counters, static s => ref s.Started));
+            thread.Start();
+            thread.Join();
+        }
 
         Assert.Equal(1, counters.SlotCount);
-        Assert.Null(counters.Current.Owner);
+        Assert.False(counters.IsContended);
+        Assert.True(counters.Current.IsShared);
         Assert.Equal(64, counters.Read().Started);
     }
 
     [Fact]
-    public void Current_HotCircuit_ThisThreadGetsAnOwnedSlotAndKeepsIt()
+    public void Increment_ThreadsRacingOnTheSharedSlot_SwitchToCellsAndCountExactly()
     {
+        // The real detection: increments that land on a value another thread moved in between. Racing threads collide
+        // within milliseconds; the bound only stops a broken detection from hanging the test.
         var counters = new CallCounters();
-        MakeHot(counters);
+        long made = MakeContended(counters, static s => ref s.Started);
 
-        CallCounters.Slot mine = counters.Current;
-
-        Assert.Same(Thread.CurrentThread, mine.Owner);
-        Assert.Same(mine, counters.Current);
+        Assert.True(counters.IsContended);
+        Assert.Equal(made, counters.Read().Started);
     }
 
     [Fact]
-    public void Current_HotCircuitCalledByMoreThreadsThanCores_AtMostOneOwnedSlotPerCore()
+    public void Increment_OpenCircuitThatOnlyRejects_RacingRejectionsSwitchToCellsToo()
+    {
+        // An open circuit's callers never start a call: collisions on the rejection count must switch it too.
+        var counters = new CallCounters();
+        long made = MakeContended(counters, static s => ref s.Rejected);
+
+        Assert.True(counters.IsContended);
+        Assert.Equal(made, counters.Read().Rejected);
+    }
+
+    [Fact]
+    public void OnCollision_BelowTheThreshold_StaysOnTheSharedSlot()
     {
         var counters = new CallCounters();
-        MakeHot(counters);
+        for (int i = 0; i < CallCounters.ContendedThreshold - 1; i++)
+        {
+            counters.OnCollision();
+        }
+
+        Assert.False(counters.IsContended);
+        counters.OnCollision();
+        Assert.True(counters.IsContended);
+    }
+
+    [Fact]
+    public void Current_ContendedCircuit_ThisThreadGetsACellAndKeepsIt()
+    {
+        var counters = Contended();
+
+        CallCounters.Slot mine = counters.Current;
+
+        Assert.False(mine.IsShared);
+        Assert.Same(mine, counters.Current);
+        Assert.Same(mine, counters.SlotFor(CallCounters.StackKey()));
+    }
+
+    [Fact]
+    public void StackKey_TwoLiveThreads_DifferentKeys()
+    {
+        // Default thread stacks are more than a megabyte apart, so two live threads never share a key.
+        nint mine = CallCounters.StackKey();
+        nint other = 0;
+        var thread = new Thread(() => other = CallCounters.StackKey());
+        thread.Start();
+        thread.Join();
+
+        Assert.NotEqual(0, other);
+        Assert.NotEqual(mine, other);
+        Assert.Equal(mine, CallCounters.StackKey());
+    }
+
+    [Fact]
+    public void Current_ContendedCircuitCalledByMoreThreadsThanCores_AtMostOneCellPerCore()
+    {
+        var counters = Contended();
 
         RunThreads(4 * Environment.ProcessorCount + 8, _ =>
         {
@@ -77,74 +134,80 @@ public class CallCountersTests
         });
 
         Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
-        Assert.Equal(CallCounters.HotThreshold + ((4 * Environment.ProcessorCount + 8) * 100), counters.Read().Successful);
+        Assert.Equal((4 * Environment.ProcessorCount + 8) * 100, counters.Read().Successful);
     }
 
     [Fact]
     public void Read_ThreadsThatEnded_KeepTheirCounts()
     {
-        var counters = new CallCounters();
-        MakeHot(counters);
-        for (int t = 0; t < 50; t++)
+        var counters = Contended();
+        for (int t = 0; t < 51; t++)
         {
             var thread = new Thread(() => Add(counters, static s => ref s.Successful));
             thread.Start();
             thread.Join();
         }
 
-        var last = new Thread(() => Add(counters, static s => ref s.Successful));
-        last.Start();
-        last.Join();
-
-        Assert.Equal(CallCounters.HotThreshold + 51, counters.Read().Successful);
-    }
-
-    [Fact]
-    public void Current_OwnerThreadEnded_NextThreadAtThatPositionTakesOverItsSlotAndCounts()
-    {
-        var counters = new CallCounters();
-        MakeHot(counters);
-        CallCounters.Slot? first = null;
-        var ended = new Thread(() =>
-        {
-            first = counters.Current;
-            first.Increment(ref first.Successful);
-        });
-        ended.Start();
-        ended.Join();
-
-        // New threads until one hashes to the ended thread's position (ids are handed out in order, so a few suffice).
-        CallCounters.Slot? taken = null;
-        for (int i = 0; i < 64 && taken is null; i++)
-        {
-            var thread = new Thread(() =>
-            {
-                CallCounters.Slot slot = counters.Current;
-                if (ReferenceEquals(slot, first))
-                {
-                    slot.Increment(ref slot.Successful);
-                    taken = slot;
-                }
-            });
-            thread.Start();
-            thread.Join();
-        }
-
-        Assert.NotNull(first);
-        Assert.Same(first, taken);
-        Assert.False(first.Owner!.IsAlive);
-        Assert.Equal(CallCounters.HotThreshold + 2, counters.Read().Successful);
+        Assert.Equal(51, counters.Read().Successful);
         Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
     }
 
     [Fact]
-    public void Read_ShortLivedThreadsTakingOverEndedThreadsSlots_ExactEveryRound()
+    public void SlotFor_ClaimantThreadEnded_AnotherKeyTakesOverItsCellAndItsCounts()
+    {
+        var counters = Contended();
+        int positions = CallCounters.CellPositions;
+        var first = new CallCounters.Slot[positions];
+        var ended = new Thread(() =>
+        {
+            // Keys 0 .. positions-1 fill every position, each claimed by this thread, which then ends.
+            for (int key = 0; key < positions; key++)
+            {
+                first[key] = counters.SlotFor(key);
+                first[key].Increment(ref first[key].Successful);
+            }
+        });
+        ended.Start();
+        ended.Join();
+
+        CallCounters.Slot taken = counters.SlotFor(positions); // a new key at position 0: every position is claimed
+
+        Assert.Contains(taken, first);
+        Assert.False(taken.IsShared);
+        Assert.Same(taken, counters.SlotFor(positions));
+        taken.Increment(ref taken.Successful);
+        Assert.Equal(positions + 1, counters.Read().Successful);
+        Assert.Equal(1 + positions, counters.SlotCount);
+    }
+
+    [Fact]
+    public void SlotFor_EveryPositionClaimedByALiveThread_AnotherKeyUsesTheSharedSlotAtOnce()
+    {
+        // Found by mutation testing on the earlier design: a key whose two positions are both held by live threads takes
+        // the shared slot (it must not wait for a position to free up).
+        var counters = Contended();
+        int positions = CallCounters.CellPositions;
+        for (int key = 0; key < positions; key++)
+        {
+            Assert.False(counters.SlotFor(key).IsShared); // claimed by this (live) thread
+        }
+
+        CallCounters.Slot? seen = null;
+        var late = new Thread(() => seen = counters.SlotFor(positions)) { IsBackground = true };
+        late.Start();
+
+        Assert.True(late.Join(TimeSpan.FromSeconds(30)), "A key that finds every position taken must not wait for one.");
+        Assert.NotNull(seen);
+        Assert.True(seen.IsShared);
+    }
+
+    [Fact]
+    public void Read_ShortLivedThreadsTakingOverEndedThreadsCells_ExactEveryRound()
     {
         const int Rounds = 60;
         int threads = Math.Max(3, Environment.ProcessorCount + 1);
         const int PerThread = 2_000;
-        var counters = new CallCounters();
-        MakeHot(counters);
+        var counters = Contended();
         for (int round = 0; round < Rounds; round++)
         {
             RunThreads(threads, _ =>
@@ -157,7 +220,7 @@ public class CallCountersTests
             });
 
             CounterSnapshot snapshot = counters.Read();
-            long expected = CallCounters.HotThreshold + ((long)(round + 1) * threads * PerThread);
+            long expected = (long)(round + 1) * threads * PerThread;
             Assert.Equal(expected, snapshot.Started);
             Assert.Equal(expected, snapshot.Successful);
             Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
@@ -174,7 +237,7 @@ public class CallCountersTests
     {
         var counters = new CallCounters();
         CallCounters.Slot slot = counters.Current;
-        long first = Offset(slot, ref Unsafe.As<Thread?, byte>(ref slot.Owner));
+        long first = Offset(slot, ref Unsafe.As<Tripswitch.Controller.CircuitStateMachine?, byte>(ref Unsafe.AsRef(in slot.Machine)));
         Assert.Equal(0, first);
         Assert.True(Offset(slot, ref Unsafe.As<long, byte>(ref slot.Started)) >= 48);
         Assert.True(Offset(slot, ref Unsafe.As<long, byte>(ref slot.Successful)) >= 48);
@@ -184,17 +247,17 @@ public class CallCountersTests
     }
 
     /// <summary>
-    /// Many rounds of fresh counters, each raced through the cold-to-hot switch by more threads than cores. Half the
+    /// Many rounds of fresh counters, each raced (and so, usually, switched to cells part-way) by more threads than cores. Half the
     /// calls report their outcome on another thread than the one that started them (as an async continuation does),
     /// so starts and outcomes land in different slots. A reader checks while they run that no count ever goes down and
     /// in-flight is never negative; at the end every sum is exactly what was reported.
     /// </summary>
     [Fact]
-    public void Read_ThreadsRacingThroughTheHotSwitchWithOutcomesOnOtherThreads_ExactAndInFlightNeverNegative()
+    public void Read_ThreadsRacingThroughTheSwitchToCellsWithOutcomesOnOtherThreads_ExactAndInFlightNeverNegative()
     {
         const int Rounds = 40;
         int writers = Math.Max(4, 2 * Environment.ProcessorCount);
-        int perThread = (int)(3 * CallCounters.HotThreshold / writers) + 500;
+        const int perThread = 3_000;
 
         for (int round = 0; round < Rounds; round++)
         {
@@ -250,16 +313,16 @@ public class CallCountersTests
             Assert.Equal(ExpectedOf(2), snapshot.Ignored);
             Assert.Equal(writers * ((perThread + 7) / 8), snapshot.Rejected);
             Assert.Equal(0, snapshot.InFlight);
-            Assert.InRange(counters.SlotCount, 2, 1 + Environment.ProcessorCount);
+            Assert.InRange(counters.SlotCount, 1, 1 + Environment.ProcessorCount);
         }
     }
 
     [Fact]
-    public void ReadWindow_ThreadsRacingThroughTheHotSwitch_SumsExact()
+    public void ReadWindow_ThreadsRacingThroughTheSwitchToCells_SumsExact()
     {
         const int Rounds = 20;
         int writers = Math.Max(4, 2 * Environment.ProcessorCount);
-        int perThread = (int)(2 * CallCounters.HotThreshold / writers) + 300;
+        const int perThread = 2_000;
         for (int round = 0; round < Rounds; round++)
         {
             var counters = new CallCounters();
@@ -267,7 +330,7 @@ public class CallCountersTests
             {
                 for (int i = 0; i < perThread; i++)
                 {
-                    Add(counters, static s => ref s.Started); // makes the circuit hot part-way through
+                    Add(counters, static s => ref s.Started); // racing: switches the circuit to cells part-way through
                     Add(counters, static s => ref s.WindowTotal);
                     if ((i + t) % 4 == 0)
                     {
@@ -291,7 +354,7 @@ public class CallCountersTests
     /// <summary>
     /// The same race through a real breaker: threads acquire permits, report half of them themselves and hand the
     /// other half to a thread that reports them (as an async continuation on another thread does), for many rounds of
-    /// a fresh breaker (each crosses the cold-to-hot switch). Failures never reach the threshold (every thread's
+    /// a fresh breaker (racing callers switch each to cells part-way). Failures never reach the threshold (every thread's
     /// successes reset the count), so every call is let through; the summary must match what was reported exactly.
     /// </summary>
     [Fact]
@@ -299,7 +362,7 @@ public class CallCountersTests
     {
         const int Rounds = 20;
         int callers = Math.Max(4, 2 * Environment.ProcessorCount);
-        int perThread = (int)(2 * CallCounters.HotThreshold / callers) + 200;
+        const int perThread = 2_000;
         for (int round = 0; round < Rounds; round++)
         {
             var breaker = new CircuitBreaker(new CircuitBreakerOptions { Name = "race", FailureThreshold = 1_000_000 });
@@ -357,65 +420,6 @@ public class CallCountersTests
 
     private delegate ref long Field(CallCounters.Slot slot);
 
-    [Fact]
-    public void Current_OpenCircuitThatOnlyRejects_GetsHotFromItsRejections()
-    {
-        // An open circuit's callers never start a call: their rejections alone must make a busy circuit hot.
-        var counters = new CallCounters();
-        for (long i = 0; i < CallCounters.HotThreshold; i++)
-        {
-            Add(counters, static s => ref s.Rejected);
-        }
-
-        CallCounters.Slot mine = counters.Current;
-
-        Assert.Same(Thread.CurrentThread, mine.Owner);
-        Assert.Equal(CallCounters.HotThreshold, counters.Read().Rejected);
-    }
-
-    [Fact]
-    public void Current_EveryPositionHeldByALiveThread_AnotherThreadUsesTheSharedSlotAtOnce()
-    {
-        // Found by mutation testing: a thread whose two positions are both held by live threads takes the shared slot
-        // (it must not wait for a position to free up).
-        var counters = new CallCounters();
-        MakeHot(counters);
-        int positions = 1 << System.Numerics.BitOperations.Log2((uint)Environment.ProcessorCount);
-        int holders = (4 * positions) + 4; // consecutive thread ids: every position is some holder's own or next
-        using var release = new ManualResetEventSlim();
-        using var holding = new CountdownEvent(holders);
-        var threads = Enumerable.Range(0, holders).Select(_ => new Thread(() =>
-        {
-            Add(counters, static s => ref s.Started);
-            holding.Signal();
-            release.Wait(Ct);
-        })
-        {
-            IsBackground = true,
-        }).ToList();
-        threads.ForEach(t => t.Start());
-        try
-        {
-            holding.Wait(Ct);
-            Assert.Equal(1 + positions, counters.SlotCount);
-
-            CallCounters.Slot? seen = null;
-            var late = new Thread(() => seen = counters.Current) { IsBackground = true };
-            late.Start();
-
-            Assert.True(late.Join(TimeSpan.FromSeconds(30)), "A thread that finds every position taken must not wait for one.");
-            Assert.NotNull(seen);
-            Assert.Null(seen.Owner);
-        }
-        finally
-        {
-            release.Set();
-            threads.ForEach(t => t.Join());
-        }
-
-        Assert.Equal(holders, counters.Read().Started - CallCounters.HotThreshold);
-    }
-
     private static void Add(CallCounters counters, Field field)
     {
         CallCounters.Slot slot = counters.Current;
@@ -438,13 +442,40 @@ public class CallCountersTests
         }
     }
 
-    private static void MakeHot(CallCounters counters)
+    /// <summary>Counters switched to cells the way the threshold does it (the racing tests cover the real collisions).</summary>
+    private static CallCounters Contended()
     {
-        for (long i = 0; i < CallCounters.HotThreshold; i++)
+        var counters = new CallCounters();
+        for (int i = 0; i < CallCounters.ContendedThreshold; i++)
         {
-            Add(counters, static s => ref s.Started);
-            Add(counters, static s => ref s.Successful);
+            counters.OnCollision();
         }
+
+        Assert.True(counters.IsContended);
+        return counters;
+    }
+
+    /// <summary>Races threads incrementing <paramref name="field"/> until the counters switch to cells; returns how many increments were made.</summary>
+    private static long MakeContended(CallCounters counters, Field field)
+    {
+        int threads = Math.Max(2, Environment.ProcessorCount);
+        long made = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        RunThreads(threads, _ =>
+        {
+            long mine = 0;
+            while (!counters.IsContended && DateTime.UtcNow < deadline)
+            {
+                for (int i = 0; i < 1_000; i++)
+                {
+                    Add(counters, field);
+                    mine++;
+                }
+            }
+
+            Interlocked.Add(ref made, mine);
+        });
+        return made;
     }
 
     private static void WatchCounters(CallCounters counters, ConcurrentQueue<string> problems, CancellationToken done)
