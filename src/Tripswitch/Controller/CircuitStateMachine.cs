@@ -94,6 +94,7 @@ internal sealed partial class CircuitStateMachine
         _counters = new CallCounters(this);
         _time = options.TimeProvider;
         Telemetry = TripswitchInstruments.For(options.MeterFactory);
+        _ = ActivityWatch.Process; // from the first circuit on, rejections know whether an activity can be current
         ApplyOptions(options);
         _windowRule = WindowRule.Create(options, _counters);
         if (options.Mode == CircuitBreakerMode.Disabled)

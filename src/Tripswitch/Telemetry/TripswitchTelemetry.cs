@@ -96,7 +96,7 @@ internal static class TripswitchTelemetry
 
     public static void OnRejected(CircuitStateMachine machine, CircuitRejection rejection)
     {
-        if (Activity.Current is { } activity)
+        if (ActivityWatch.Process.AnySeen && Activity.Current is { } activity)
         {
             TimeSpan retryAfter = rejection.RetryAfter;
             activity.AddEvent(new ActivityEvent(
