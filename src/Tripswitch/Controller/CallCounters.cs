@@ -42,6 +42,13 @@ internal sealed class CallCounters
     /// <summary>A stack key is the address divided by 2^20: one megabyte of stack.</summary>
     private const int StackKeyShift = 20;
 
+    /// <summary>
+    /// Unused array elements before and after the positions (8 references: 64 bytes), so that the array every call of a
+    /// contended circuit reads never shares a cache line with a cell that one of them writes (a cell is allocated right
+    /// after the array by the thread that made it, and a compacting GC keeps them together).
+    /// </summary>
+    private const int ArrayPad = 8;
+
     /// <summary>At most one cell per core; a power of two so that a mask picks the position.</summary>
     private static readonly int s_cells = 1 << BitOperations.Log2((uint)Math.Max(1, Environment.ProcessorCount));
 
@@ -86,14 +93,14 @@ internal sealed class CallCounters
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Slot CellFor(Cell?[] cells, nint key)
     {
-        int mask = cells.Length - 1;
+        int mask = s_cells - 1;
         int position = (int)key & mask;
-        if (cells[position] is { } cell && cell.Key == key)
+        if (cells[ArrayPad + position] is { } cell && cell.Key == key)
         {
             return cell;
         }
 
-        if (cells[(position + 1) & mask] is { } next && next.Key == key)
+        if (cells[ArrayPad + ((position + 1) & mask)] is { } next && next.Key == key)
         {
             return next;
         }
@@ -108,10 +115,10 @@ internal sealed class CallCounters
         // still both get a cell. Taking a position is a compare-and-swap: one winner. A cell whose claimant thread has
         // ended is taken over the same way (its counts stay in it and in the sums).
         Thread me = Thread.CurrentThread;
-        int mask = cells.Length - 1;
+        int mask = s_cells - 1;
         for (int probe = 0; probe <= Math.Min(1, mask); probe++)
         {
-            ref Cell? position = ref cells[((int)key + probe) & mask];
+            ref Cell? position = ref cells[ArrayPad + (((int)key + probe) & mask)];
             Cell? cell = Volatile.Read(ref position);
             if (cell is null)
             {
@@ -141,7 +148,7 @@ internal sealed class CallCounters
     {
         if (Interlocked.Increment(ref _collisions) == ContendedThreshold)
         {
-            Interlocked.CompareExchange(ref _cells, new Cell?[s_cells], null);
+            Interlocked.CompareExchange(ref _cells, new Cell?[s_cells + (2 * ArrayPad)], null);
         }
     }
 
