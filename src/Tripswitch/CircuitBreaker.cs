@@ -137,7 +137,11 @@ public sealed partial class CircuitBreaker
     public T Execute<T>(Func<T> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        CircuitPermit permit = AcquirePermit();
+        if (!_machine.TryAcquireClosed(out CircuitPermit permit) && TryAcquireSlow(out permit) is { } rejected)
+        {
+            throw rejected; // thrown here, not deeper: a throw costs by the frames it unwinds
+        }
+
         T result;
         try
         {
@@ -159,7 +163,11 @@ public sealed partial class CircuitBreaker
     public void Execute(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        CircuitPermit permit = AcquirePermit();
+        if (!_machine.TryAcquireClosed(out CircuitPermit permit) && TryAcquireSlow(out permit) is { } rejected)
+        {
+            throw rejected; // thrown here, not deeper: a throw costs by the frames it unwinds
+        }
+
         try
         {
             action();
