@@ -181,6 +181,31 @@ public class CallCountersTests
     }
 
     [Fact]
+    public void SlotFor_CellsTakenOverByALiveThread_RecordItsNewClaimantSoNoOtherKeyTakesThem()
+    {
+        // Found by mutation testing: a takeover must record the new (live) claimant, or the next key would take the cell
+        // from a thread still using it.
+        var counters = Contended();
+        int positions = CallCounters.CellPositions;
+        var ended = new Thread(() =>
+        {
+            for (int key = 0; key < positions; key++)
+            {
+                _ = counters.SlotFor(key); // every position claimed by a thread that then ends
+            }
+        });
+        ended.Start();
+        ended.Join();
+
+        for (int key = positions; key < 2 * positions; key++)
+        {
+            Assert.False(counters.SlotFor(key).IsShared); // this live thread takes each position over
+        }
+
+        Assert.True(counters.SlotFor(2 * positions).IsShared);
+    }
+
+    [Fact]
     public void SlotFor_EveryPositionClaimedByALiveThread_AnotherKeyUsesTheSharedSlotAtOnce()
     {
         // Found by mutation testing on the earlier design: a key whose two positions are both held by live threads takes
