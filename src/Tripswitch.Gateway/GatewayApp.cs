@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -5,6 +6,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -30,14 +33,11 @@ internal static class GatewayApp
     /// <summary>Where the dashboard and its status endpoints are served.</summary>
     public const string DashboardPath = "/tripswitch";
 
-    /// <summary>The OpenAI endpoints the gateway forwards, and their path at the provider (relative to its base URL).</summary>
-    public static readonly (string Path, string Endpoint)[] Endpoints =
-    [
-        ("/v1/chat/completions", "chat/completions"),
-        ("/v1/completions", "completions"),
-        ("/v1/embeddings", "embeddings"),
-        ("/v1/responses", "responses"),
-    ];
+    /// <summary>Where the client API is served.</summary>
+    public const string ApiPath = "/v1";
+
+    /// <summary>The OpenAI endpoints the gateway forwards (under <see cref="ApiPath"/>), which are also their paths at the provider (relative to its base URL).</summary>
+    public static readonly string[] Endpoints = ["chat/completions", "completions", "embeddings", "responses"];
 
     /// <summary>Builds the application (not started). <paramref name="configure"/> runs before the gateway reads its configuration (tests add theirs there).</summary>
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -106,6 +106,8 @@ internal static class GatewayApp
         services.AddSingleton(static sp => RouteTable.Build(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, Environment.GetEnvironmentVariable));
         services.AddSingleton<GatewayForwarder>();
         services.AddHttpForwarder();
+        KeyLiftingServer.Install(services);
+        GatewayAuth.AddGatewayAuth(services, DashboardPath);
 
         ITripswitchBuilder tripswitch = services.AddTripswitch(builder.Configuration.GetSection("Tripswitch"));
         if (section["Redis"] is { Length: > 0 } redis)
@@ -169,25 +171,60 @@ internal static class GatewayApp
             GatewayLog.Offline(logger, app.Services.GetRequiredService<FakeLlmServer>().ApiEndpoint);
         }
 
-        app.UseMiddleware<ClientKeyMiddleware>(new KeySet(options.ClientKeys), options.AllowAnonymous, logger);
-        if (options.AdminKey is { } adminKey)
-        {
-            app.UseMiddleware<AdminKeyMiddleware>(new KeySet([adminKey]), new PathString(DashboardPath));
-        }
+        UseSecurity(app, options, logger);
 
+        // Access is decided per endpoint (GatewayAuth): the client API needs a client key (unless anonymous access was
+        // configured), the dashboard the admin key or session, health nothing; anything else falls to the admin policy.
         GatewayForwarder forwarder = app.Services.GetRequiredService<GatewayForwarder>();
-        foreach ((string path, string endpoint) in Endpoints)
+        RouteTable routes = app.Services.GetRequiredService<RouteTable>();
+        RouteGroupBuilder api = app.MapGroup(ApiPath);
+        foreach (string endpoint in Endpoints)
         {
-            app.MapPost(path, context => forwarder.ForwardAsync(context, endpoint));
+            api.MapPost(endpoint, context => forwarder.ForwardAsync(context, endpoint));
         }
 
-        RouteTable routes = app.Services.GetRequiredService<RouteTable>();
-        app.MapGet("/v1/models", context => ModelList.WriteAsync(context, routes));
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("ready") });
+        api.MapGet("models", context => ModelList.WriteAsync(context, routes));
+        _ = options.AllowAnonymous ? api.AllowAnonymous() : api.RequireAuthorization(GatewayAuth.ClientPolicy);
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("ready") }).AllowAnonymous();
         if (options.AdminKey is not null || offline)
         {
-            app.MapTripswitchDashboard(DashboardPath);
+            RouteGroupBuilder dashboard = app.MapTripswitchDashboard(DashboardPath);
+            dashboard.MapPost("/logout", static async context =>
+            {
+                await context.SignOutAsync(GatewayAuth.AdminSessionScheme).ConfigureAwait(false);
+                context.Response.StatusCode = StatusCodes.Status303SeeOther;
+                context.Response.Headers.Location = context.Request.PathBase.Add(DashboardPath).ToUriComponent();
+            });
+            // Offline with no admin key: the dashboard of the embedded fake, on loopback, is open.
+            _ = options.AdminKey is null ? dashboard.AllowAnonymous() : dashboard.RequireAuthorization(GatewayAuth.AdminPolicy);
         }
+    }
+
+    /// <summary>
+    /// The middleware in front of every endpoint: forwarded headers from trusted proxies only, the admin sign-in by
+    /// <c>?key=</c>, then routing, authentication and authorization.
+    /// </summary>
+    private static void UseSecurity(WebApplication app, GatewayOptions options, ILogger logger)
+    {
+        if (options.TrustedProxies.Count > 0)
+        {
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+            forwarded.KnownProxies.Clear(); // not even loopback by default: only the proxies configured
+            forwarded.KnownIPNetworks.Clear();
+            foreach (string proxy in options.TrustedProxies)
+            {
+                forwarded.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+
+            app.UseForwardedHeaders(forwarded);
+        }
+
+        TimeProvider time = app.Services.GetRequiredService<IOptions<TripswitchOptions>>().Value.Defaults.TimeProvider;
+        app.UseMiddleware<AdminSignInMiddleware>(GatewayAuth.AdminKeys(options), options.AdminSessionLifetime, time, logger);
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
     }
 }

@@ -12,6 +12,10 @@ internal static class GatewayDefaults
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan MaxConnectTimeout = TimeSpan.FromMinutes(5);
 
+    public static readonly TimeSpan AdminSessionLifetime = TimeSpan.FromHours(8);
+    public static readonly TimeSpan MinAdminSessionLifetime = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxAdminSessionLifetime = TimeSpan.FromDays(30);
+
     /// <summary>Where the gateway listens when no URL is configured (loopback only).</summary>
     public const string Url = "http://127.0.0.1:4000";
 

@@ -19,6 +19,19 @@ internal sealed class GatewayOptions
     /// <summary>The key of the dashboard and status endpoints (<c>/tripswitch</c>). When unset they are not served (except offline).</summary>
     public string? AdminKey { get; set; }
 
+    /// <summary>
+    /// How long an admin session (the cookie a browser gets for <c>?key=</c>) lasts before the key must be given again.
+    /// Default 8 hours; 1 minute to 30 days.
+    /// </summary>
+    public TimeSpan AdminSessionLifetime { get; set; } = GatewayDefaults.AdminSessionLifetime;
+
+    /// <summary>
+    /// The addresses of the TLS-terminating proxies in front of the gateway (for example <c>10.0.0.5</c>): only from
+    /// these are <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> believed (so the admin cookie is <c>Secure</c>
+    /// behind them). Empty (the default): those headers are ignored.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     /// <summary>The largest request body accepted, in bytes; larger bodies get 413. Default 1 MiB; 1 KiB to 64 MiB.</summary>
     public int MaxRequestBodyBytes { get; set; } = GatewayDefaults.MaxRequestBodyBytes;
 

@@ -65,6 +65,19 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             errors.Add("Gateway:AdminKey must be at least 16 characters with no white space (the value is not shown).");
         }
+
+        if (options.AdminSessionLifetime < GatewayDefaults.MinAdminSessionLifetime || options.AdminSessionLifetime > GatewayDefaults.MaxAdminSessionLifetime)
+        {
+            errors.Add(Invariant($"Gateway:AdminSessionLifetime must be between {GatewayDefaults.MinAdminSessionLifetime} and {GatewayDefaults.MaxAdminSessionLifetime}; it was {options.AdminSessionLifetime}."));
+        }
+
+        for (int i = 0; i < options.TrustedProxies.Count; i++)
+        {
+            if (!System.Net.IPAddress.TryParse(options.TrustedProxies[i], out _))
+            {
+                errors.Add(Invariant($"Gateway:TrustedProxies:{i} must be an IP address such as 10.0.0.5 or ::1; it was '{options.TrustedProxies[i]}'."));
+            }
+        }
     }
 
     private static void CheckProvider(string provider, ProviderOptions p, List<string> errors)

@@ -41,4 +41,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(10, LogLevel.Information, "Tripswitch gateway listening on {Url}: {Models} model(s), {Circuits} circuit(s)")]
     public static partial void Listening(ILogger logger, string url, int models, int circuits);
+
+    [LoggerMessage(11, LogLevel.Warning, "Refused an admin sign-in: the key given is not the admin key")]
+    public static partial void AdminSignInRefused(ILogger logger);
+
+    [LoggerMessage(12, LogLevel.Information, "Admin session started for {KeyId}")]
+    public static partial void AdminSignedIn(ILogger logger, string keyId);
 }

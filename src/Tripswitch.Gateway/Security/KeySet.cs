@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Http;
 
 namespace Tripswitch.Gateway.Security;
 
@@ -15,8 +16,16 @@ internal sealed class KeySet
 
     public bool IsEmpty => _hashes.Length == 0;
 
-    public bool Contains(ReadOnlySpan<char> candidate)
+    /// <summary>Whether <paramref name="candidate"/> is one of the keys.</summary>
+    public bool Contains(ReadOnlySpan<char> candidate) => TryMatch(candidate, out _);
+
+    /// <summary>
+    /// Finds <paramref name="candidate"/> among the keys: <paramref name="index"/> is its position in the configured
+    /// list (a key id that can be logged; the key itself never is). Every key is compared, whichever matches.
+    /// </summary>
+    public bool TryMatch(ReadOnlySpan<char> candidate, out int index)
     {
+        index = -1;
         if (candidate.IsEmpty || candidate.Length > 1024)
         {
             return false;
@@ -26,17 +35,21 @@ internal sealed class KeySet
         int length = Encoding.UTF8.GetBytes(candidate, utf8);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(utf8[..length], hash);
-        bool found = false;
-        foreach (byte[] known in _hashes)
+        for (int i = 0; i < _hashes.Length; i++)
         {
-            found |= CryptographicOperations.FixedTimeEquals(hash, known);
+            // No early exit: the time taken does not depend on which key (if any) matched.
+            bool equal = CryptographicOperations.FixedTimeEquals(hash, _hashes[i]);
+            index = equal ? i : index;
         }
 
-        return found;
+        return index >= 0;
     }
 
-    /// <summary>The key a request carries: <c>Authorization: Bearer key</c>, else <c>api-key</c> (Azure-style clients).</summary>
-    public static ReadOnlySpan<char> KeyOf(Microsoft.AspNetCore.Http.HttpRequest request)
+    /// <summary>
+    /// The key a request carries: <c>Authorization: Bearer key</c>, else <c>api-key</c> (Azure-style clients), else
+    /// <c>x-api-key</c> (Anthropic-style clients); empty when it carries none.
+    /// </summary>
+    public static ReadOnlySpan<char> KeyOf(HttpRequest request)
     {
         string? authorization = request.Headers.Authorization;
         if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -44,6 +57,7 @@ internal sealed class KeySet
             return authorization.AsSpan(7).Trim();
         }
 
-        return ((string?)request.Headers["api-key"]).AsSpan().Trim();
+        string? apiKey = request.Headers["api-key"];
+        return (string.IsNullOrEmpty(apiKey) ? (string?)request.Headers["x-api-key"] : apiKey).AsSpan().Trim();
     }
 }

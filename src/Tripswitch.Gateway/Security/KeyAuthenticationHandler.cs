@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Tripswitch.Gateway.Security;
+
+/// <summary>
+/// Authenticates a request by the key it carries (<see cref="KeySet.KeyOf"/>): a configured key makes a principal
+/// whose name is the key's id (<c>client-key-0</c>), never the key; no key is no result; any other key fails.
+/// Whether an endpoint needs it is decided by the endpoint's authorization policy, not here.
+/// </summary>
+internal sealed class KeyAuthenticationHandler(IOptionsMonitor<KeyAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<KeyAuthenticationOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        ReadOnlySpan<char> key = KeySet.KeyOf(Request);
+        if (key.IsEmpty)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        if (!Options.Keys.TryMatch(key, out int index))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("The key is not a configured key of this scheme."));
+        }
+
+        string id = Options.KeyIdPrefix + index.ToString(CultureInfo.InvariantCulture);
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, id), new Claim(ClaimTypes.Name, id), new Claim(ClaimTypes.Role, Options.Role)],
+            Scheme.Name);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) => Options.Challenge(Context);
+}
