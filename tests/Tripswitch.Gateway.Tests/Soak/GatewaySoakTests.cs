@@ -14,7 +14,7 @@ namespace Tripswitch.Gateway.Tests.Soak;
 /// clients go away mid-stream. Then: every request got an answer (a 2xx, an OpenAI-shaped error with a 4xx, 502, 503 or
 /// 504, or the upstream's own marked 500; never a 500 of the gateway's own), nothing was left unhandled, every circuit
 /// closes again through its probes (no probe slot held) and can be evicted (no call in flight), managed memory after a
-/// full collection is within 10 % of where it was after the warm-up, and no task exception went unobserved.
+/// full collection has grown no more than 10 % from where it was after the warm-up, and no task exception went unobserved.
 /// </summary>
 /// <remarks>
 /// <c>TRIPSWITCH_SOAK_SECONDS</c> sets how long traffic runs (default 60, as in CI; <c>3600</c> for an hour), a sixth of
@@ -64,7 +64,8 @@ public sealed class GatewaySoakTests
         Assert.True(gateways.All(static g => g.Log.Unhandled == 0), $"Unhandled exceptions in a gateway:\n{string.Join('\n', gateways.SelectMany(static g => g.Log.Errors))}");
         Assert.True(notEvicted.Values.All(static kept => kept.Length == 0), $"Circuits the registry could not evict (a call still in flight): {string.Join("; ", notEvicted.Select(static p => $"{p.Key.Address.Authority}: {string.Join(", ", p.Value)}"))}");
         Assert.True(unobserved.Exceptions.Count == 0, $"Unobserved task exceptions:\n{string.Join('\n', unobserved.Exceptions)}");
-        Assert.True(Math.Abs(growth) <= MemoryTolerance, $"Managed memory after a full collection went from {baseline:N0} to {after:N0} bytes ({growth:P1}), more than {MemoryTolerance:P0} away.");
+        // One-sided: memory held at the baseline and released later (pools shrinking) is no leak.
+        Assert.True(growth <= MemoryTolerance, $"Managed memory after a full collection grew from {baseline:N0} to {after:N0} bytes ({growth:P1}), more than {MemoryTolerance:P0}.");
         Assert.True(faults.Injected.Values.Sum() >= 3 && tally.Count(SoakOutcome.Answered) > 0, "The soak injected too few faults or answered nothing: it proved nothing.");
     }
 
