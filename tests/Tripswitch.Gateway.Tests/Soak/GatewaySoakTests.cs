@@ -83,7 +83,7 @@ public sealed class GatewaySoakTests
     }
 
     private static Task RunAsync(HttpClient http, SoakGateway[] gateways, SoakTally tally, SoakFaults faults, TimeSpan duration) => Task.WhenAll(
-        SoakTraffic.RunAsync(http, [.. gateways.Select(static g => g.Address)], Clients, duration, tally, Token),
+        SoakTraffic.RunAsync(http, [.. gateways.Select(static g => g.Address)], Clients, duration, tally, faults, Token),
         faults.RunAsync(duration, Token));
 
     /// <summary>

@@ -19,6 +19,7 @@ internal sealed class SoakFaults(RestartableServer upstreamServer, SoakUpstream 
     private static readonly TimeSpan FailingFor = TimeSpan.FromSeconds(3);
 
     private readonly ConcurrentDictionary<string, int> _injected = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<long> _upstreamKills = new();
 
     /// <summary>How many of each fault were injected.</summary>
     public IReadOnlyDictionary<string, int> Injected => _injected;
@@ -33,6 +34,7 @@ internal sealed class SoakFaults(RestartableServer upstreamServer, SoakUpstream 
             switch (i % 3)
             {
                 case 0:
+                    _upstreamKills.Enqueue(TimeProvider.System.GetTimestamp());
                     await upstreamServer.KillAsync();
                     await Task.Delay(Down, stop);
                     await upstreamServer.RestartAsync();
@@ -54,6 +56,14 @@ internal sealed class SoakFaults(RestartableServer upstreamServer, SoakUpstream 
             }
         }
     }
+
+    /// <summary>
+    /// Whether the upstream was killed between the two timestamps. A kill aborts every response the upstream was
+    /// sending, and the gateway then aborts the client's connection of a response already started (the only honest way
+    /// to say it was cut); the client's kernel may drop the head it had not read yet when that reset arrives, so the
+    /// client sees a reset without a status.
+    /// </summary>
+    public bool UpstreamKilledBetween(long start, long end) => _upstreamKills.Any(kill => kill >= start && kill <= end);
 
     private void Count(string fault) => _injected.AddOrUpdate(fault, 1, static (_, n) => n + 1);
 }

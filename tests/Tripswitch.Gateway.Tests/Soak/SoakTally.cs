@@ -19,6 +19,12 @@ internal enum SoakOutcome
     /// <summary>The upstream's own 500 passed through (its body carries <see cref="SoakUpstream.Marker"/>).</summary>
     UpstreamServerError,
 
+    /// <summary>
+    /// A connection reset with no status while the upstream was being killed: the gateway cut the response the dead
+    /// upstream had started (see <see cref="SoakFaults.UpstreamKilledBetween"/>).
+    /// </summary>
+    ResetByUpstreamKill,
+
     /// <summary>The client went away mid-stream on purpose, after the first event.</summary>
     ClientLeftMidStream,
 
