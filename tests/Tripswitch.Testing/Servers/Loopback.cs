@@ -18,11 +18,11 @@ namespace Tripswitch.Testing;
 public static class Loopback
 {
     /// <summary>
-    /// A builder whose Kestrel listens on 127.0.0.1, ephemeral port, with logging off and a production environment.
-    /// <paramref name="full"/> uses <see cref="WebApplication.CreateBuilder(WebApplicationOptions)"/> (routing, authentication …)
-    /// instead of the empty builder (Kestrel and nothing else).
+    /// A builder whose Kestrel listens on 127.0.0.1, ephemeral port (or <paramref name="port"/>), with logging off and a
+    /// production environment. <paramref name="full"/> uses <see cref="WebApplication.CreateBuilder(WebApplicationOptions)"/>
+    /// (routing, authentication …) instead of the empty builder (Kestrel and nothing else).
     /// </summary>
-    public static WebApplicationBuilder CreateBuilder(bool full = false)
+    public static WebApplicationBuilder CreateBuilder(bool full = false, int port = 0)
     {
         var options = new WebApplicationOptions { EnvironmentName = Environments.Production };
         WebApplicationBuilder builder = full ? WebApplication.CreateBuilder(options) : WebApplication.CreateEmptyBuilder(options);
@@ -38,7 +38,7 @@ public static class Loopback
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(IPAddress.Loopback, port);
         });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
