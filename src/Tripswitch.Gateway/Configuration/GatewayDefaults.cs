@@ -7,6 +7,18 @@ internal static class GatewayDefaults
     public const int MinRequestBodyBytes = 1024;
     public const int MaxMaxRequestBodyBytes = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// The first buffer a request body is read into; it doubles as bytes arrive (up to the limit), so memory follows
+    /// the bytes received, never the <c>Content-Length</c> a client declares.
+    /// </summary>
+    public const int InitialRequestBodyBuffer = 8 * 1024;
+
+    /// <summary>
+    /// How deeply a request body's JSON may nest (System.Text.Json's default). OpenAI's structured outputs allow 10
+    /// levels of schema, about 35 levels of JSON inside a request; deeper bodies get 400.
+    /// </summary>
+    public const int MaxRequestBodyDepth = 64;
+
     public static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(100);
     public static readonly TimeSpan MaxUpstreamTimeout = TimeSpan.FromHours(1);
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);

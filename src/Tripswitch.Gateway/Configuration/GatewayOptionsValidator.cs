@@ -7,15 +7,19 @@ namespace Tripswitch.Gateway.Configuration;
 /// The one routine that decides whether <see cref="GatewayOptions"/> are valid. Every problem is listed, each naming
 /// the option (as its configuration path), the value and what is allowed; start-up fails on any of them.
 /// </summary>
-internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+/// <param name="environment">
+/// Reads an environment variable: the same reader <see cref="Routing.RouteTable.Build"/> takes the provider keys from,
+/// so a key variable that is missing fails start-up instead of sending requests without a key.
+/// </param>
+internal sealed class GatewayOptionsValidator(Func<string, string?> environment) : IValidateOptions<GatewayOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
-        List<string> errors = Check(options);
+        List<string> errors = Check(options, environment);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    public static List<string> Check(GatewayOptions options)
+    public static List<string> Check(GatewayOptions options, Func<string, string?> environment)
     {
         var errors = new List<string>();
         CheckClients(options, errors);
@@ -26,7 +30,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 
         foreach ((string provider, ProviderOptions p) in options.Providers)
         {
-            CheckProvider(provider, p, errors);
+            CheckProvider(provider, p, environment, errors);
         }
 
         if (options.Models.Count == 0)
@@ -80,7 +84,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
     }
 
-    private static void CheckProvider(string provider, ProviderOptions p, List<string> errors)
+    private static void CheckProvider(string provider, ProviderOptions p, Func<string, string?> environment, List<string> errors)
     {
         string path = $"Gateway:Providers:{provider}";
         if (provider.Contains('/', StringComparison.Ordinal))
@@ -97,10 +101,20 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             errors.Add($"{path}:ApiKeyHeader must be a header name such as Authorization or api-key; it was '{p.ApiKeyHeader}'.");
         }
+        else if (!CanCarryKey(p.ApiKeyHeader))
+        {
+            errors.Add($"{path}:ApiKeyHeader cannot be '{p.ApiKeyHeader}': it is a header clients send or the protocol uses; use the provider's key header, such as Authorization or api-key.");
+        }
 
-        if (p.ApiKeyEnvironmentVariable is { } variable && string.IsNullOrWhiteSpace(variable))
+        string? variable = p.ApiKeyEnvironmentVariable;
+        if (variable is not null && string.IsNullOrWhiteSpace(variable))
         {
             errors.Add($"{path}:ApiKeyEnvironmentVariable must name an environment variable, or be left out.");
+        }
+        else if (variable is not null && string.IsNullOrEmpty(p.ApiKey) && string.IsNullOrEmpty(environment(variable)))
+        {
+            // Without this the provider would be called with no key at all (the value is never shown).
+            errors.Add($"{path}:ApiKeyEnvironmentVariable names {variable}, which is not set or empty: set {variable} to provider '{provider}''s API key, or remove the option.");
         }
 
         if (p.Timeout < TimeSpan.FromMilliseconds(1) || p.Timeout > GatewayDefaults.MaxUpstreamTimeout)
@@ -134,6 +148,17 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 errors.Add(Invariant($"{path}:Fallbacks:{i} must be a configured model ({Known(options.Models.Keys)}) or provider/model with a configured provider; it was '{fallback}'."));
             }
         }
+    }
+
+    private static readonly string[] s_protocolHeaders = ["Host", "Connection", "Transfer-Encoding", "Upgrade", "TE", "Keep-Alive", "Proxy-Connection"];
+
+    /// <summary>Whether a key header would be its own: not one the gateway forwards from clients, nor a content or connection header.</summary>
+    private static bool CanCarryKey(string header)
+    {
+        using var probe = new HttpRequestMessage();
+        return !Forwarding.HeaderPolicy.ForwardsRequestHeader(header)
+            && !s_protocolHeaders.Contains(header, StringComparer.OrdinalIgnoreCase)
+            && probe.Headers.TryAddWithoutValidation(header, "key"); // false for a content header (Content-Type, Expires, …)
     }
 
     private static string Known(IEnumerable<string> names)

@@ -9,7 +9,7 @@ namespace Tripswitch.Gateway.Forwarding;
 
 /// <summary>
 /// One attempt at one route, holding that route's permit: forwards with YARP and reports the outcome exactly once.
-/// Failures: a 5xx, 408 or 429 status, a connection that can't be made, a timeout, and a response body the upstream
+/// Failures: a 5xx, 408 or 429 status, a redirect (3xx, answered 502: see <see cref="AttemptTransformer"/>), a connection that can't be made, a timeout, and a response body the upstream
 /// cuts midway. Neither: the client going away (whatever it interrupted). The permit spans the whole response, so the
 /// circuit's <c>SlowCallThreshold</c> and <c>HalfOpenProbeTimeout</c> time all of it, streams included.
 /// </summary>
@@ -42,9 +42,18 @@ internal sealed class ForwardAttempt(
 
         bool answered = Report(context, error, transformer, permit, watch.ClientGone);
         GatewayLog.Forwarded(logger, requestedModel, route.CircuitName, (int?)transformer.Status ?? 0, error, time.GetElapsedTime(started).TotalMilliseconds);
-        if (answered && error != ForwarderError.None && !context.Response.HasStarted && !watch.ClientGone)
+        if (answered && !context.Response.HasStarted && !watch.ClientGone)
         {
-            await WriteUpstreamErrorAsync(context, error).ConfigureAwait(false);
+            if (transformer.Redirected)
+            {
+                context.Response.Clear(); // YARP set the 3xx status; nothing of it (no Location) reaches the client
+                AttemptTransformer.AddAnswerHeaders(context.Response, route, null);
+                await OpenAIErrors.UpstreamRedirected(context, route.CircuitName, (int)transformer.Status!.Value).ConfigureAwait(false);
+            }
+            else if (error != ForwarderError.None)
+            {
+                await WriteUpstreamErrorAsync(context, error).ConfigureAwait(false);
+            }
         }
 
         return answered;

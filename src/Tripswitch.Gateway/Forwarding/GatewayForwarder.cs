@@ -46,10 +46,17 @@ internal sealed class GatewayForwarder(
             return;
         }
 
+        if (body.Problem is { } problem)
+        {
+            GatewayLog.InvalidBody(logger, problem.Code);
+            await OpenAIErrors.InvalidBody(context, problem).ConfigureAwait(false);
+            return;
+        }
+
         if (body.Model is not { } model || !routes.TryGetChain(model, out UpstreamRoute[] chain))
         {
             GatewayLog.UnknownModel(logger);
-            await OpenAIErrors.UnknownModel(context, body.Model).ConfigureAwait(false);
+            await OpenAIErrors.UnknownModel(context, body.Model ?? "").ConfigureAwait(false);
             return;
         }
 

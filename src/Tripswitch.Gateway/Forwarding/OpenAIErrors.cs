@@ -36,9 +36,16 @@ internal static class OpenAIErrors
         return response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).AsTask();
     }
 
-    public static Task UnknownModel(HttpContext context, string? model) => model is null
-        ? WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_request", "The request body must be a JSON object with a string \"model\".")
-        : WriteAsync(context, StatusCodes.Status404NotFound, "invalid_request_error", "model_not_found", $"The model '{Truncate(model)}' is not served by this gateway; GET /v1/models lists the models it serves.");
+    public static Task UnknownModel(HttpContext context, string model)
+        => WriteAsync(context, StatusCodes.Status404NotFound, "invalid_request_error", "model_not_found", $"The model '{Truncate(model)}' is not served by this gateway; GET /v1/models lists the models it serves.");
+
+    /// <summary>400 for a body the gateway refuses to read (see <see cref="RequestJson"/>): nothing was forwarded.</summary>
+    public static Task InvalidBody(HttpContext context, BodyProblem problem)
+        => WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error", problem.Code, problem.Message);
+
+    /// <summary>502 for an upstream that answered with a redirect: the gateway never follows one, nor passes its <c>Location</c> on.</summary>
+    public static Task UpstreamRedirected(HttpContext context, string circuit, int status)
+        => WriteAsync(context, StatusCodes.Status502BadGateway, "upstream_error", "upstream_redirect", string.Create(CultureInfo.InvariantCulture, $"The upstream of '{circuit}' answered {status}, a redirect, which this gateway does not follow: check the provider's BaseUrl."));
 
     public static Task TooLarge(HttpContext context, int limit)
         => WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "invalid_request_error", "request_too_large", string.Create(CultureInfo.InvariantCulture, $"The request body is larger than this gateway accepts ({limit} bytes)."));

@@ -1,32 +1,47 @@
 using System.Buffers;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Tripswitch.Gateway.Configuration;
 
 namespace Tripswitch.Gateway.Forwarding;
 
 /// <summary>
 /// A request body read whole into a pooled buffer (bounded: the model must be read before anything is forwarded), and
-/// where its top-level <c>model</c> string is, so a fallback can change that one value and nothing else.
+/// its one reading by <see cref="RequestJson"/>: the top-level <c>model</c> and where its token is, so a fallback can
+/// change that one value and nothing else; or why the body is refused.
 /// </summary>
+/// <remarks>
+/// The buffer starts at <see cref="GatewayDefaults.InitialRequestBodyBuffer"/> and doubles only when it is full, so a
+/// connection holds at most about twice the bytes it actually sent (plus the first buffer), whatever its
+/// <c>Content-Length</c> declares: clients that declare a large body and trickle it reserve nothing in advance.
+/// </remarks>
 internal sealed class RequestBody : IDisposable
 {
     private byte[] _buffer;
+    private readonly ModelToken _model;
 
     private RequestBody(byte[] buffer, int length)
     {
         _buffer = buffer;
         Length = length;
+        if (RequestJson.TryReadModel(buffer.AsSpan(0, length), out ModelToken model, out BodyProblem problem))
+        {
+            _model = model;
+        }
+        else
+        {
+            Problem = problem;
+        }
     }
 
     public int Length { get; }
 
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
 
-    /// <summary>The <c>model</c> value, or <see langword="null"/> when the body has none (or isn't a JSON object).</summary>
-    public string? Model { get; private set; }
+    /// <summary>The top-level <c>model</c>, or <see langword="null"/> when the body is refused (see <see cref="Problem"/>).</summary>
+    public string? Model => _model.Value;
 
-    /// <summary>Where the <c>model</c> value's JSON token (quotes included) starts, and how long it is.</summary>
-    private (int Start, int Length) ModelToken { get; set; }
+    /// <summary>Why the body is refused (answered 400, never forwarded), or <see langword="null"/> for a body with one string <c>model</c>.</summary>
+    public BodyProblem? Problem { get; }
 
     /// <summary>
     /// Reads the body of <paramref name="request"/>, refusing one longer than <paramref name="limit"/> bytes (whatever
@@ -39,7 +54,9 @@ internal sealed class RequestBody : IDisposable
             return null;
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } known ? (int)known + 1 : 16 * 1024);
+        // One byte beyond the limit is read to tell "exactly the limit" from "more".
+        int ceiling = limit + 1;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(GatewayDefaults.InitialRequestBodyBuffer, ceiling));
         int length = 0;
         try
         {
@@ -47,13 +64,13 @@ internal sealed class RequestBody : IDisposable
             {
                 if (length == buffer.Length)
                 {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limit + 1));
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, ceiling));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
 
-                int read = await request.Body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, limit + 1) - length), cancellationToken).ConfigureAwait(false);
+                int read = await request.Body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, ceiling) - length), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -73,15 +90,13 @@ internal sealed class RequestBody : IDisposable
             throw;
         }
 
-        var body = new RequestBody(buffer, length);
-        body.FindModel();
-        return body;
+        return new RequestBody(buffer, length);
     }
 
     /// <summary>A copy of the body whose <c>model</c> is <paramref name="modelJson"/> (a JSON string token); every other byte is unchanged.</summary>
     public byte[] WithModel(ReadOnlySpan<byte> modelJson)
     {
-        (int start, int length) = ModelToken;
+        (_, int start, int length) = _model;
         byte[] copy = new byte[Length - length + modelJson.Length];
         _buffer.AsSpan(0, start).CopyTo(copy);
         modelJson.CopyTo(copy.AsSpan(start));
@@ -95,37 +110,6 @@ internal sealed class RequestBody : IDisposable
         if (buffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private void FindModel()
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(_buffer.AsSpan(0, Length), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                bool isModel = reader.ValueTextEquals("model"u8);
-                reader.Read();
-                if (isModel && reader.TokenType == JsonTokenType.String)
-                {
-                    int start = (int)reader.TokenStartIndex;
-                    Model = reader.GetString();
-                    ModelToken = (start, (int)reader.BytesConsumed - start);
-                    return;
-                }
-
-                reader.Skip();
-            }
-        }
-        catch (JsonException)
-        {
-            Model = null; // not JSON: answered as an invalid request, never forwarded
         }
     }
 }

@@ -33,6 +33,9 @@ internal static partial class GatewayLog
     [LoggerMessage(7, LogLevel.Information, "Refused a request for a model this gateway does not serve")]
     public static partial void UnknownModel(ILogger logger);
 
+    [LoggerMessage(11, LogLevel.Information, "Refused a request body the gateway cannot read one way ({Code})")]
+    public static partial void InvalidBody(ILogger logger, string code);
+
     [LoggerMessage(8, LogLevel.Information, "Refused a request without a valid gateway key")]
     public static partial void Unauthorized(ILogger logger);
 

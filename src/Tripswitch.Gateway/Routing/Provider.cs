@@ -54,9 +54,14 @@ internal sealed class Provider : IDisposable
     /// <summary>The address of <paramref name="endpoint"/> (<c>chat/completions</c>) at this provider. Nothing from the client is used but the query string.</summary>
     public Uri AddressOf(string endpoint, QueryString query) => new(BaseUrl, endpoint + query.ToUriComponent());
 
-    /// <summary>Writes the provider's credentials into <paramref name="request"/> (after every client credential was removed).</summary>
+    /// <summary>
+    /// Writes the provider's credentials into <paramref name="request"/>: whatever its key header held is removed
+    /// first (so a client's value is never merged with the key), also for a provider without a key, which then sends
+    /// no credential at all.
+    /// </summary>
     public void Authenticate(HttpRequestMessage request)
     {
+        request.Headers.Remove(_apiKeyHeader);
         if (_apiKey is null)
         {
             return;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Tripswitch.Gateway.Configuration;
 using Tripswitch.Gateway.Tests.Infrastructure;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Configuration;
@@ -18,7 +19,7 @@ public sealed class GatewayOptionsTests
             Models = { ["gpt-4.1"] = new ModelOptions { Provider = "azure", Fallbacks = ["nope", "other/gpt-4"] } },
         };
 
-        List<string> errors = GatewayOptionsValidator.Check(options);
+        List<string> errors = GatewayOptionsValidator.Check(options, static _ => null);
 
         Assert.Contains("Gateway:ClientKeys is empty: set at least one client key, or Gateway:AllowAnonymous = true to let anyone call.", errors);
         Assert.Contains("Gateway:MaxRequestBodyBytes must be between 1024 and 67108864; it was 10.", errors);
@@ -41,7 +42,7 @@ public sealed class GatewayOptionsTests
             Models = { ["m"] = new ModelOptions { Provider = "p" } },
         };
 
-        List<string> errors = GatewayOptionsValidator.Check(options);
+        List<string> errors = GatewayOptionsValidator.Check(options, static _ => null);
 
         Assert.Contains("Gateway:AllowAnonymous is true and Gateway:ClientKeys is set: choose one (keys, or explicitly none).", errors);
         Assert.Contains("Gateway:ClientKeys:0 must be at least 16 characters with no white space (the value is not shown).", errors);
@@ -62,5 +63,82 @@ public sealed class GatewayOptionsTests
         OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => GatewayHarness.StartAsync(c => c["Gateway:MaxRequestBodyBytes"] = "1"));
 
         Assert.Contains("Gateway:MaxRequestBodyBytes must be between 1024 and 67108864; it was 1.", error.Failures);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public void Check_ProviderKeyVariableMissingOrEmpty_NamesTheProviderAndTheVariable(string? value)
+    {
+        var options = new GatewayOptions
+        {
+            AllowAnonymous = true,
+            Providers = { ["openai"] = new ProviderOptions { BaseUrl = "http://127.0.0.1:1/v1", ApiKeyEnvironmentVariable = "OPENAI_API_KEY" } },
+            Models = { ["m"] = new ModelOptions { Provider = "openai" } },
+        };
+
+        List<string> errors = GatewayOptionsValidator.Check(options, name => name == "OPENAI_API_KEY" ? value : "unexpected");
+
+        Assert.Equal(
+            ["Gateway:Providers:openai:ApiKeyEnvironmentVariable names OPENAI_API_KEY, which is not set or empty: set OPENAI_API_KEY to provider 'openai''s API key, or remove the option."],
+            errors);
+        Assert.Empty(GatewayOptionsValidator.Check(options, static _ => "sk-set"));
+    }
+
+    [Theory]
+    [InlineData("Content-Type")]
+    [InlineData("OpenAI-Beta")]
+    [InlineData("host")]
+    public void Check_KeyHeaderThatClientsSendOrTheProtocolUses_IsRefused(string header)
+    {
+        var options = new GatewayOptions
+        {
+            AllowAnonymous = true,
+            Providers = { ["p"] = new ProviderOptions { BaseUrl = "http://127.0.0.1:1/v1", ApiKeyHeader = header } },
+            Models = { ["m"] = new ModelOptions { Provider = "p" } },
+        };
+
+        string error = Assert.Single(GatewayOptionsValidator.Check(options, static _ => null));
+        Assert.StartsWith($"Gateway:Providers:p:ApiKeyHeader cannot be '{header}'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProviderKeyVariableMissing_FailsStartUp_NamingTheProviderAndTheVariable()
+    {
+        string variable = "TRIPSWITCH_TEST_MISSING_" + Guid.NewGuid().ToString("N");
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => GatewayHarness.StartAsync(c =>
+        {
+            c.Remove("Gateway:Providers:fake:ApiKey");
+            c["Gateway:Providers:fake:ApiKeyEnvironmentVariable"] = variable;
+        }));
+
+        Assert.Contains($"Gateway:Providers:fake:ApiKeyEnvironmentVariable names {variable}, which is not set or empty: set {variable} to provider 'fake''s API key, or remove the option.", error.Failures);
+    }
+
+    [Fact]
+    public async Task ProviderKeyVariableSet_IsTheKeySentUpstream()
+    {
+        string variable = "TRIPSWITCH_TEST_KEY_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(variable, "sk-from-the-environment-123");
+        try
+        {
+            await using ScriptedServer upstream = await ScriptedServer.StartAsync();
+            await using GatewayHarness gateway = await GatewayHarness.StartAsync(
+                c =>
+                {
+                    c.Remove("Gateway:Providers:fake:ApiKey");
+                    c["Gateway:Providers:fake:ApiKeyEnvironmentVariable"] = variable;
+                },
+                new Uri(upstream.BaseAddress, "v1"));
+            using HttpClient client = gateway.HttpClient();
+
+            await client.PostAsync("v1/chat/completions", new StringContent("""{"model":"gpt-4o-mini"}""", System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+
+            Assert.Equal("Bearer sk-from-the-environment-123", Assert.Single(upstream.Received).Headers["Authorization"]);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
     }
 }
