@@ -12,6 +12,10 @@ internal static class GatewayDefaults
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan MaxConnectTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>The values of <c>Providers:{name}:HttpVersion</c>: HTTP/1.1 (the default) and HTTP/2.</summary>
+    public const string HttpVersion11 = "1.1";
+    public const string HttpVersion2 = "2";
+
     /// <summary>Where the gateway listens when no URL is configured (loopback only).</summary>
     public const string Url = "http://127.0.0.1:4000";
 

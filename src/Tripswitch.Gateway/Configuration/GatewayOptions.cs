@@ -64,6 +64,15 @@ internal sealed class ProviderOptions
 
     /// <summary>How long connecting to the provider may take. Default 10 s; 1 ms to 5 minutes.</summary>
     public TimeSpan ConnectTimeout { get; set; } = GatewayDefaults.ConnectTimeout;
+
+    /// <summary>
+    /// The HTTP version requests to the provider use: <c>1.1</c> (the default) or <c>2</c>. With <c>2</c> many
+    /// requests share a few connections (streams are multiplexed), so the gateway does not hold one outbound socket per
+    /// open request. Over https the version is negotiated (ALPN; a provider without HTTP/2 gets HTTP/1.1); an http base
+    /// URL is spoken to as HTTP/2 without negotiation (prior knowledge, "h2c"), so the provider must serve h2c there.
+    /// </summary>
+    /// <value>Default <c>1.1</c>; <c>1.1</c> or <c>2</c>.</value>
+    public string HttpVersion { get; set; } = GatewayDefaults.HttpVersion11;
 }
 
 /// <summary>A model clients may ask for.</summary>

@@ -99,6 +99,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             errors.Add(Invariant($"{path}:ConnectTimeout must be between 00:00:00.001 and {GatewayDefaults.MaxConnectTimeout}; it was {p.ConnectTimeout}."));
         }
+
+        if (p.HttpVersion is not (GatewayDefaults.HttpVersion11 or GatewayDefaults.HttpVersion2))
+        {
+            errors.Add($"{path}:HttpVersion must be {GatewayDefaults.HttpVersion11} or {GatewayDefaults.HttpVersion2}; it was '{p.HttpVersion}'.");
+        }
     }
 
     private static void CheckModel(GatewayOptions options, string model, ModelOptions m, List<string> errors)
