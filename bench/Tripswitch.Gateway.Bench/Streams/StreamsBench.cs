@@ -45,11 +45,12 @@ internal static class StreamsBench
         // The client's thread pool starts with one thread per core; the ramp opens connections faster than the pool's
         // hill climbing adds threads, so start with a few more (bench client only).
         ThreadPool.SetMinThreads(Environment.ProcessorCount * 4, Environment.ProcessorCount * 4);
+        string loadBefore = LoadAverage();
         // Generous: the ramp, the longest stream (every pause at its maximum) and 30 s of slack on a loaded machine.
         TimeSpan deadline = TimeSpan.FromSeconds((double)count / perSecond + (tokens + 1) * maxPauseMs / 1000.0 + 30);
         var load = new StreamLoad(tokens);
         var rows = new List<Row>();
-        await using (BenchChild upstream = await BenchChild.StartAsync(["streams-upstream", Text(minPauseMs), Text(maxPauseMs)], serverGc: false))
+        await using (BenchChild upstream = await BenchChild.StartAsync(["streams-upstream", Text(minPauseMs), Text(maxPauseMs)], serverGc: true))
         {
             Uri h2c = upstream.Addresses[0], http1 = upstream.Addresses[1];
             Console.Error.WriteLine($"upstream: h2c {h2c}, HTTP/1.1 {http1}; {count} streams of {tokens} tokens, {minPauseMs}-{maxPauseMs} ms apart, {perSecond}/s");
@@ -59,6 +60,7 @@ internal static class StreamsBench
         }
 
         StreamsTable.Print(Console.Out, rows, count, tokens, minPauseMs, maxPauseMs, perSecond);
+        Console.WriteLine($"Load average (1, 5, 15 min) before the run: {loadBefore}; after: {LoadAverage()}.");
         return rows.All(static r => r.Load.Lost == 0) ? 0 : 1;
     }
 
@@ -77,9 +79,14 @@ internal static class StreamsBench
 
             ChildMemory? before = proxy is null ? null : await proxy.MeasureAsync();
             ChildMemory? plateau = null;
-            LoadResult result = await load.RunAsync(url, count, perSecond, deadline, proxy is null ? null : async () => plateau = await proxy.MeasureAsync());
+            int upstreamConnections = -1;
+            LoadResult result = await load.RunAsync(url, count, perSecond, deadline, proxy is null ? null : async () =>
+            {
+                upstreamConnections = TcpConnections.EstablishedTo(upstream.Port);
+                plateau = await proxy.MeasureAsync();
+            });
             Console.Error.WriteLine($"{name}: {result.Complete}/{result.Requested} complete, {result.OpenAtPlateau} open at the plateau, ramp {result.Ramp.TotalSeconds:F1} s, total {result.Total.TotalSeconds:F1} s; failures: {string.Join(", ", result.Failures)}");
-            return new Row(name, result, before, plateau);
+            return new Row(name, result, before, plateau, upstreamConnections);
         }
         finally
         {
@@ -98,10 +105,14 @@ internal static class StreamsBench
         return fields.Length > 3 && int.TryParse(fields[3], CultureInfo.InvariantCulture, out int soft) ? soft : int.MaxValue;
     }
 
+    /// <summary>The machine's load averages (other work on the shared machine shows here).</summary>
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
     private static int Int(string[] args, int index, int fallback) => args.Length > index ? int.Parse(args[index], CultureInfo.InvariantCulture) : fallback;
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>One target's result: the load, and (for a proxy) its memory before the ramp and at the plateau.</summary>
-internal sealed record Row(string Target, LoadResult Load, ChildMemory? Before, ChildMemory? Plateau);
+/// <param name="UpstreamConnections">The proxy's established connections to the upstream at the plateau (-1 when not known).</param>
+internal sealed record Row(string Target, LoadResult Load, ChildMemory? Before, ChildMemory? Plateau, int UpstreamConnections);

@@ -7,12 +7,12 @@ internal static class StreamsTable
 {
     public static void Print(TextWriter output, IReadOnlyList<Row> rows, int count, int tokens, int minPauseMs, int maxPauseMs, int perSecond)
     {
-        output.WriteLine("| target | complete / streams | lost | open at plateau | TTFB p50 | TTFB p99 | working set / open stream | GC heap / open stream | proxy open files at plateau |");
-        output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        output.WriteLine("| target | complete / streams | lost | open at plateau | TTFB p50 | TTFB p99 | working set / open stream | GC heap / open stream | proxy open files at plateau | proxy → upstream connections |");
+        output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (Row row in rows)
         {
             LoadResult load = row.Load;
-            string workingSet = "–", heap = "–", files = "–";
+            string workingSet = "–", heap = "–", files = "–", connections = row.UpstreamConnections < 0 ? "–" : Inv($"{row.UpstreamConnections:N0}");
             if (row is { Before: { } before, Plateau: { } plateau } && load.OpenAtPlateau > 0)
             {
                 workingSet = Kb((plateau.WorkingSetBytes - before.WorkingSetBytes) / (double)load.OpenAtPlateau);
@@ -20,7 +20,7 @@ internal static class StreamsTable
                 files = Inv($"{plateau.OpenFiles:N0}");
             }
 
-            output.WriteLine(Inv($"| {row.Target} | {load.Complete:N0} / {load.Requested:N0} | {load.Lost} | {load.OpenAtPlateau:N0} | {Ms(load.FirstByte(50))} | {Ms(load.FirstByte(99))} | {workingSet} | {heap} | {files} |"));
+            output.WriteLine(Inv($"| {row.Target} | {load.Complete:N0} / {load.Requested:N0} | {load.Lost} | {load.OpenAtPlateau:N0} | {Ms(load.FirstByte(50))} | {Ms(load.FirstByte(99))} | {workingSet} | {heap} | {files} | {connections} |"));
         }
 
         output.WriteLine();
