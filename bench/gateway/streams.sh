@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 streams=${1:-10000}
-needed=$((streams + 300))
+needed=$((streams + 500))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$needed" ]; then
   ulimit -n "$needed" 2>/dev/null || echo "ulimit -n is $(ulimit -n) and cannot be raised to $needed (hard limit $(ulimit -Hn)); the harness runs as many streams as fit and says why" >&2
 fi

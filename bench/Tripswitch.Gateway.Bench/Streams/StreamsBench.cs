@@ -13,7 +13,7 @@ namespace Tripswitch.Gateway.Bench.Streams;
 internal static class StreamsBench
 {
     /// <summary>Files a process needs besides its sockets (runtime, assemblies, pipes, epoll …), with margin.</summary>
-    private const int OtherFiles = 300;
+    private const int OtherFiles = 500;
 
     public static async Task<int> MainAsync(string[] args)
     {
