@@ -14,7 +14,6 @@ namespace Tripswitch.Gateway.Bench.Streams;
 /// </summary>
 internal sealed class StreamLoad
 {
-    private readonly int _tokens;
     private readonly byte[] _body;
     private readonly string[] _expected;
     private int _open;
@@ -23,7 +22,6 @@ internal sealed class StreamLoad
 
     public StreamLoad(int tokens)
     {
-        _tokens = tokens;
         _body = Encoding.UTF8.GetBytes($"{{\"model\":\"gpt-4.1\",\"stream\":true,\"max_tokens\":{tokens},\"messages\":[{{\"role\":\"user\",\"content\":\"Count slowly.\"}}]}}");
         _expected = [SlowUpstream.Chunk(SlowUpstream.RoleDelta, "null"), .. Enumerable.Range(0, tokens).Select(static i => SlowUpstream.Chunk(SlowUpstream.TokenDelta(i), "null")), SlowUpstream.Chunk("{}", "\"stop\""), "data: [DONE]"];
     }
@@ -112,7 +110,7 @@ internal sealed class StreamLoad
 
                 if (line != _expected[expected])
                 {
-                    failure = line is null ? $"ended after {expected - 1} of {_tokens} tokens" : $"unexpected event {expected}";
+                    failure = line is null ? $"ended after {expected} of {_expected.Length} events" : $"unexpected event {expected}";
                     return;
                 }
             }
