@@ -9,6 +9,12 @@ using Microsoft.Extensions.Logging;
 using Tripswitch.Gateway;
 using Yarp.ReverseProxy.Forwarder;
 
+// `streams …`: the 10,000-stream benchmark (Streams/StreamsBench.cs, bench/gateway/streams.sh), its own mode.
+if (args is [{ } mode, ..] && mode.StartsWith("streams", StringComparison.Ordinal))
+{
+    return await Tripswitch.Gateway.Bench.Streams.StreamsBench.MainAsync(args);
+}
+
 // The three servers bench/gateway/run.sh drives with wrk, on loopback: an upstream that answers a fixed chat
 // completion (port+0), plain YARP forwarding to it with no circuits (port+1), and the Tripswitch gateway in front of
 // it (port+2). The same forwarder (IHttpForwarder) and the same handler settings in both proxies, so the difference is
@@ -49,6 +55,7 @@ Console.WriteLine($"ready: upstream {port}, yarp {port + 1}, gateway {port + 2}"
 await gateway.WaitForShutdownAsync();
 await yarp.StopAsync();
 await upstream.StopAsync();
+return 0;
 
 static WebApplication Quiet(int port, Action<IServiceCollection>? services = null)
 {

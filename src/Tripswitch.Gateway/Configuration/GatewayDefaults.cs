@@ -28,6 +28,10 @@ internal static class GatewayDefaults
     public static readonly TimeSpan MinAdminSessionLifetime = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan MaxAdminSessionLifetime = TimeSpan.FromDays(30);
 
+    /// <summary>The values of <c>Providers:{name}:HttpVersion</c>: HTTP/1.1 and HTTP/2 (unset: negotiated, see <c>ProviderOptions.HttpVersion</c>).</summary>
+    public const string HttpVersion11 = "1.1";
+    public const string HttpVersion2 = "2";
+
     /// <summary>Where the gateway listens when no URL is configured (loopback only).</summary>
     public const string Url = "http://127.0.0.1:4000";
 

@@ -77,6 +77,16 @@ internal sealed class ProviderOptions
 
     /// <summary>How long connecting to the provider may take. Default 10 s; 1 ms to 5 minutes.</summary>
     public TimeSpan ConnectTimeout { get; set; } = GatewayDefaults.ConnectTimeout;
+
+    /// <summary>
+    /// The HTTP version requests to the provider use: unset (the default) negotiates HTTP/2 over https and uses HTTP/1.1
+    /// over http; <c>1.1</c> always uses HTTP/1.1; <c>2</c> uses HTTP/2 over http too. With HTTP/2 many
+    /// requests share a few connections (streams are multiplexed), so the gateway does not hold one outbound socket per
+    /// open request. Over https the version is negotiated (ALPN; a provider without HTTP/2 gets HTTP/1.1); an http base
+    /// URL is spoken to as HTTP/2 without negotiation (prior knowledge, "h2c"), so the provider must serve h2c there.
+    /// </summary>
+    /// <value>Default unset (negotiated); <c>1.1</c> or <c>2</c>.</value>
+    public string? HttpVersion { get; set; }
 }
 
 /// <summary>A model clients may ask for.</summary>

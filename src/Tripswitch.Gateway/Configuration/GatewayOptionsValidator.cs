@@ -126,6 +126,11 @@ internal sealed class GatewayOptionsValidator(Func<string, string?> environment)
         {
             errors.Add(Invariant($"{path}:ConnectTimeout must be between 00:00:00.001 and {GatewayDefaults.MaxConnectTimeout}; it was {p.ConnectTimeout}."));
         }
+
+        if (p.HttpVersion is not (null or GatewayDefaults.HttpVersion11 or GatewayDefaults.HttpVersion2))
+        {
+            errors.Add($"{path}:HttpVersion must be {GatewayDefaults.HttpVersion11} or {GatewayDefaults.HttpVersion2}, or left out (negotiated); it was '{p.HttpVersion}'.");
+        }
     }
 
     private static void CheckModel(GatewayOptions options, string model, ModelOptions m, List<string> errors)

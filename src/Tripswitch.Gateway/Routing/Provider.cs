@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http;
+using System.Net;
 using System.Net.Http.Headers;
+using Tripswitch.Gateway.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Tripswitch.Gateway.Routing;
@@ -14,7 +16,7 @@ internal sealed class Provider : IDisposable
     private readonly string _apiKeyHeader;
     private readonly bool _bearer;
 
-    public Provider(string name, Uri baseUrl, string? apiKey, string apiKeyHeader, TimeSpan timeout, TimeSpan connectTimeout)
+    public Provider(string name, Uri baseUrl, string? apiKey, string apiKeyHeader, TimeSpan timeout, TimeSpan connectTimeout, string? httpVersion)
     {
         // Its own connection pool. No proxy from the environment, no redirects, no cookies: a request goes to this
         // provider's address and nowhere else, whatever the client or the upstream says.
@@ -33,7 +35,9 @@ internal sealed class Provider : IDisposable
         _apiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey;
         _apiKeyHeader = apiKeyHeader;
         _bearer = string.Equals(apiKeyHeader, "Authorization", StringComparison.OrdinalIgnoreCase);
-        RequestConfig = new ForwarderRequestConfig { ActivityTimeout = timeout };
+        RequestConfig = httpVersion is null
+            ? new ForwarderRequestConfig { ActivityTimeout = timeout } // YARP's default: HTTP/2 negotiated over https, else HTTP/1.1
+            : new ForwarderRequestConfig { ActivityTimeout = timeout, Version = VersionFor(httpVersion), VersionPolicy = PolicyFor(httpVersion, BaseUrl) };
     }
 
     /// <summary>Sends the forwarded requests (YARP needs an invoker, never an HttpClient, so responses stream).</summary>
@@ -45,7 +49,7 @@ internal sealed class Provider : IDisposable
     /// <summary>The API root, ending with a slash (<c>https://api.example.com/v1/</c>).</summary>
     public Uri BaseUrl { get; }
 
-    /// <summary>YARP's per-request settings: the activity timeout (silence before headers, then between body reads).</summary>
+    /// <summary>YARP's per-request settings: the activity timeout (silence before headers, then between body reads) and the HTTP version.</summary>
     public ForwarderRequestConfig RequestConfig { get; }
 
     /// <summary>The destination prefix YARP is given (scheme, host and port of <see cref="BaseUrl"/>).</summary>
@@ -78,6 +82,14 @@ internal sealed class Provider : IDisposable
     }
 
     public void Dispose() => Invoker.Dispose();
+
+    private static Version VersionFor(string httpVersion) => httpVersion == GatewayDefaults.HttpVersion2 ? HttpVersion.Version20 : HttpVersion.Version11;
+
+    // HTTP/2 over TLS is negotiated (ALPN), so a provider without it still answers over HTTP/1.1. Cleartext has no
+    // negotiation HttpClient supports (no Upgrade: h2c), so http:// must be HTTP/2 with prior knowledge, exactly.
+    // HTTP/1.1 is asked for exactly as well: "or lower" would only allow HTTP/1.0.
+    private static HttpVersionPolicy PolicyFor(string httpVersion, Uri baseUrl)
+        => httpVersion == GatewayDefaults.HttpVersion2 && baseUrl.Scheme == Uri.UriSchemeHttps ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact;
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({BaseUrl})";

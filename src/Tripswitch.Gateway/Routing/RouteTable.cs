@@ -47,7 +47,7 @@ internal sealed class RouteTable : IDisposable
                 key = environment(variable);
             }
 
-            providers[name] = new Provider(name, new Uri(p.BaseUrl!, UriKind.Absolute), key, p.ApiKeyHeader, p.Timeout, p.ConnectTimeout);
+            providers[name] = new Provider(name, new Uri(p.BaseUrl!, UriKind.Absolute), key, p.ApiKeyHeader, p.Timeout, p.ConnectTimeout, p.HttpVersion);
         }
 
         // One route object per circuit, shared by every chain it appears in.

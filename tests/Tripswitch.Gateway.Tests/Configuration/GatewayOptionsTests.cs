@@ -141,4 +141,37 @@ public sealed class GatewayOptionsTests
             Environment.SetEnvironmentVariable(variable, null);
         }
     }
+
+    [Theory]
+    [InlineData("2.0")]
+    [InlineData("3")]
+    [InlineData("")]
+    public void Check_RefusesAnUnknownHttpVersion_NamingTheValidOnes(string version)
+    {
+        var options = new GatewayOptions
+        {
+            AllowAnonymous = true,
+            Providers = { ["p"] = new ProviderOptions { BaseUrl = "http://127.0.0.1:1/v1", HttpVersion = version } },
+            Models = { ["m"] = new ModelOptions { Provider = "p" } },
+        };
+
+        List<string> errors = GatewayOptionsValidator.Check(options, static _ => null);
+
+        Assert.Equal([$"Gateway:Providers:p:HttpVersion must be 1.1 or 2, or left out (negotiated); it was '{version}'."], errors);
+    }
+
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("2")]
+    public void Check_AcceptsHttpVersion11And2(string version)
+    {
+        var options = new GatewayOptions
+        {
+            AllowAnonymous = true,
+            Providers = { ["p"] = new ProviderOptions { BaseUrl = "https://api.example.com/v1", HttpVersion = version } },
+            Models = { ["m"] = new ModelOptions { Provider = "p" } },
+        };
+
+        Assert.Empty(GatewayOptionsValidator.Check(options, static _ => null));
+    }
 }

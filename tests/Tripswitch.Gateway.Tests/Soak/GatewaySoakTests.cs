@@ -51,9 +51,9 @@ public sealed class GatewaySoakTests
         long started = TimeProvider.System.GetTimestamp();
 
         // Warm-up: the same traffic and faults, so that pools and caches reach their working size before the baseline.
-        await RunAsync(http, gateways, tally, faults, warmUp);
+        await RunAsync(http, gateways, tally, faults, upstream, warmUp);
         long baseline = await QuiesceAndMeasureAsync(http, upstream, gateways);
-        await RunAsync(http, gateways, tally, faults, soak);
+        await RunAsync(http, gateways, tally, faults, upstream, soak);
         long after = await QuiesceAndMeasureAsync(http, upstream, gateways);
         Dictionary<SoakGateway, string[]> notEvicted = gateways.ToDictionary(static g => g, static g => NotEvicted(g.Registry));
         await UnobservedTaskExceptions.CollectAsync();
@@ -82,8 +82,8 @@ public sealed class GatewaySoakTests
             : throw new ArgumentOutOfRangeException(DurationVariable, text, $"{DurationVariable} must be a whole number of seconds, at least 30.");
     }
 
-    private static Task RunAsync(HttpClient http, SoakGateway[] gateways, SoakTally tally, SoakFaults faults, TimeSpan duration) => Task.WhenAll(
-        SoakTraffic.RunAsync(http, [.. gateways.Select(static g => g.Address)], Clients, duration, tally, faults, Token),
+    private static Task RunAsync(HttpClient http, SoakGateway[] gateways, SoakTally tally, SoakFaults faults, SoakUpstream upstream, TimeSpan duration) => Task.WhenAll(
+        SoakTraffic.RunAsync(http, [.. gateways.Select(static g => g.Address)], Clients, duration, tally, faults, upstream, Token),
         faults.RunAsync(duration, Token));
 
     /// <summary>

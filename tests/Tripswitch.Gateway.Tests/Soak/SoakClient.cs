@@ -27,7 +27,7 @@ internal static class SoakClient
     /// <summary>Far above any answer's time (the provider timeout is 5 s): reaching it means the gateway hung.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<(SoakOutcome Outcome, int Status, string? Finding)> SendAsync(HttpClient http, Uri gateway, string model, bool stream, ClientPlan plan, CancellationToken stop)
+    public static async Task<(SoakOutcome Outcome, int Status, string? Finding)> SendAsync(HttpClient http, Uri gateway, string model, bool stream, ClientPlan plan, string requestId, CancellationToken stop)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         timeout.CancelAfter(RequestTimeout);
@@ -42,6 +42,7 @@ internal static class SoakClient
         {
             Content = new StringContent($$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"soak"}]}""", Encoding.UTF8, "application/json"),
         };
+        request.Headers.Add(SoakUpstream.RequestIdHeader, requestId);
         int status = 0;
         try
         {

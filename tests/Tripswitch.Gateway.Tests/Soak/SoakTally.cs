@@ -20,8 +20,10 @@ internal enum SoakOutcome
     UpstreamServerError,
 
     /// <summary>
-    /// A connection reset with no status while the upstream was being killed: the gateway cut the response the dead
-    /// upstream had started (see <see cref="SoakFaults.UpstreamKilledBetween"/>).
+    /// A connection reset with no status for a request whose response the upstream cut midway (or was killed while
+    /// sending): the gateway aborts the client's connection of a response it already started (the only way to say it is
+    /// incomplete), and Kestrel's abort drops the bytes of it not yet sent, so the client may see the reset before the
+    /// head (see <see cref="SoakFaults.UpstreamKilledBetween"/> and <see cref="SoakUpstream.Cut"/>).
     /// </summary>
     ResetByUpstreamKill,
 

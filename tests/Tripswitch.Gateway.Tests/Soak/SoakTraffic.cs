@@ -12,14 +12,14 @@ internal static class SoakTraffic
     private const int MaxRequestsPerClientPerSecond = 50;
 
     /// <summary>Runs <paramref name="clients"/> clients for <paramref name="duration"/>; completes when every request has ended.</summary>
-    public static Task RunAsync(HttpClient http, IReadOnlyList<Uri> gateways, int clients, TimeSpan duration, SoakTally tally, SoakFaults faults, CancellationToken stop)
+    public static Task RunAsync(HttpClient http, IReadOnlyList<Uri> gateways, int clients, TimeSpan duration, SoakTally tally, SoakFaults faults, SoakUpstream upstream, CancellationToken stop)
     {
         long deadline = TimeProvider.System.GetTimestamp() + (long)(duration.TotalSeconds * TimeProvider.System.TimestampFrequency);
         int maxRequests = (int)Math.Ceiling(duration.TotalSeconds * MaxRequestsPerClientPerSecond);
-        return Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(() => ClientAsync(http, gateways, client, deadline, maxRequests, tally, faults, stop), stop)));
+        return Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(() => ClientAsync(http, gateways, client, deadline, maxRequests, tally, faults, upstream, stop), stop)));
     }
 
-    private static async Task ClientAsync(HttpClient http, IReadOnlyList<Uri> gateways, int client, long deadline, int maxRequests, SoakTally tally, SoakFaults faults, CancellationToken stop)
+    private static async Task ClientAsync(HttpClient http, IReadOnlyList<Uri> gateways, int client, long deadline, int maxRequests, SoakTally tally, SoakFaults faults, SoakUpstream upstream, CancellationToken stop)
     {
         for (int i = 0; i < maxRequests && TimeProvider.System.GetTimestamp() < deadline; i++)
         {
@@ -29,9 +29,10 @@ internal static class SoakTraffic
             int draw = Random.Shared.Next(100);
             ClientPlan plan = draw < 8 ? ClientPlan.CancelEarly : stream && draw < 20 ? ClientPlan.LeaveMidStream : ClientPlan.ReadAll;
             long started = TimeProvider.System.GetTimestamp();
-            (SoakOutcome outcome, int status, string? finding) = await SoakClient.SendAsync(http, gateway, model, stream, plan, stop);
+            string id = Guid.NewGuid().ToString("N");
+            (SoakOutcome outcome, int status, string? finding) = await SoakClient.SendAsync(http, gateway, model, stream, plan, id, stop);
             if (outcome == SoakOutcome.Unanswered && status == 0 && finding?.Contains("no response from the gateway", StringComparison.Ordinal) == true
-                && faults.UpstreamKilledBetween(started, TimeProvider.System.GetTimestamp()))
+                && (upstream.Cut(id) || faults.UpstreamKilledBetween(started, TimeProvider.System.GetTimestamp())))
             {
                 (outcome, finding) = (SoakOutcome.ResetByUpstreamKill, null);
             }

@@ -16,6 +16,11 @@ internal sealed class SoakUpstream
     /// <summary>In the body of every 500 this upstream sends, and of nothing the gateway writes itself.</summary>
     public const string Marker = "soak-upstream-own-500";
 
+    /// <summary>The request header whose value names a request, so the soak can tell which responses this server cut.</summary>
+    public const string RequestIdHeader = "X-Client-Request-Id";
+
+    private readonly ConcurrentDictionary<string, byte> _cut = new(StringComparer.Ordinal);
+
     private const int StreamChunks = 8;
     private static readonly TimeSpan ChunkInterval = TimeSpan.FromMilliseconds(15);
 
@@ -43,6 +48,9 @@ internal sealed class SoakUpstream
         }
     }
 
+    /// <summary>Whether this server cut the response to the request named <paramref name="requestId"/> midway.</summary>
+    public bool Cut(string requestId) => _cut.ContainsKey(requestId);
+
     /// <summary>Answers one request (the handler of every life of the server).</summary>
     public async Task HandleAsync(HttpContext context)
     {
@@ -65,6 +73,11 @@ internal sealed class SoakUpstream
         else if (draw < 95)
         {
             Count("cut midway");
+            if (context.Request.Headers[RequestIdHeader] is { Count: 1 } id)
+            {
+                _cut.TryAdd(id.ToString(), 0);
+            }
+
             await CutMidwayAsync(context, model, stream);
         }
         else
