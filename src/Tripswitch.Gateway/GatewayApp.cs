@@ -102,7 +102,7 @@ internal static class GatewayApp
         IConfigurationSection section = builder.Configuration.GetSection(GatewayOptions.SectionName);
         IServiceCollection services = builder.Services;
         services.AddOptions<GatewayOptions>().Bind(section, static b => b.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GatewayOptionsValidator(Environment.GetEnvironmentVariable));
+        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GatewayOptionsValidator(Environment.GetEnvironmentVariable, builder.Configuration));
         services.AddSingleton(static sp => RouteTable.Build(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, Environment.GetEnvironmentVariable));
         services.AddSingleton<GatewayForwarder>();
         services.AddHttpForwarder();
