@@ -31,6 +31,7 @@ internal static class GatewayDefaults
     /// <summary>The values of <c>Providers:{name}:HttpVersion</c>: HTTP/1.1 and HTTP/2 (unset: negotiated, see <c>ProviderOptions.HttpVersion</c>).</summary>
     public const string HttpVersion11 = "1.1";
     public const string HttpVersion2 = "2";
+
     // Limits on what clients may hold (Gateway:Limits, Gateway:MaxConcurrentRequestsPerClient).
 
     /// <summary>
