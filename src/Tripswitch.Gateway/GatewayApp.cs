@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -51,11 +53,42 @@ internal static class GatewayApp
             builder.WebHost.UseUrls(GatewayDefaults.Url); // loopback unless told otherwise
         }
 
+        DefaultAllowedHosts? allowedHosts = DefaultAllowedHostsWhenUnset(builder);
         AddServices(builder);
         WebApplication app = builder.Build();
         MapEndpoints(app, offline);
         CreateCircuits(app);
+        WarnWhenAnyHostIsAllowed(app, allowedHosts);
         return app;
+    }
+
+    /// <summary>
+    /// When <c>AllowedHosts</c> is not configured, sets it to the names the gateway is bound to (host filtering, which
+    /// the web host installs first in the pipeline, then answers 400 to any other <c>Host</c>). A configured value wins.
+    /// </summary>
+    private static DefaultAllowedHosts? DefaultAllowedHostsWhenUnset(WebApplicationBuilder builder)
+    {
+        const string Key = "AllowedHosts";
+        if (!string.IsNullOrEmpty(builder.Configuration[Key]))
+        {
+            return null;
+        }
+
+        IEnumerable<string> urls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } configured
+            ? configured.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(static e => e["Url"]).OfType<string>();
+        DefaultAllowedHosts hosts = DefaultAllowedHosts.For(urls.DefaultIfEmpty(GatewayDefaults.Url));
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [Key] = hosts.Value });
+        return hosts;
+    }
+
+    private static void WarnWhenAnyHostIsAllowed(WebApplication app, DefaultAllowedHosts? hosts)
+    {
+        if (hosts is { IsWildcard: true })
+        {
+            ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(GatewayLog.Category);
+            GatewayLog.AnyHostAllowed(logger, app.Configuration[WebHostDefaults.ServerUrlsKey] ?? "Kestrel:Endpoints");
+        }
     }
 
     /// <summary>The address the gateway listens on (the first one), once started.</summary>
@@ -102,12 +135,13 @@ internal static class GatewayApp
         IConfigurationSection section = builder.Configuration.GetSection(GatewayOptions.SectionName);
         IServiceCollection services = builder.Services;
         services.AddOptions<GatewayOptions>().Bind(section, static b => b.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GatewayOptionsValidator(Environment.GetEnvironmentVariable));
+        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GatewayOptionsValidator(Environment.GetEnvironmentVariable, builder.Configuration));
         services.AddSingleton(static sp => RouteTable.Build(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, Environment.GetEnvironmentVariable));
         services.AddSingleton<GatewayForwarder>();
         services.AddHttpForwarder();
         KeyLiftingServer.Install(services);
         GatewayAuth.AddGatewayAuth(services, DashboardPath);
+        AddBrowserAndLimitServices(services);
 
         ITripswitchBuilder tripswitch = services.AddTripswitch(builder.Configuration.GetSection("Tripswitch"));
         if (section["Redis"] is { Length: > 0 } redis)
@@ -124,6 +158,16 @@ internal static class GatewayApp
 
         services.AddHealthChecks().AddTripswitch(tags: ["ready"]);
         AddMetricsExport(builder);
+    }
+
+    /// <summary>Kestrel's limits, the CORS policy for <see cref="GatewayOptions.AllowedOrigins"/> and the per-client concurrency limit, all from the validated options.</summary>
+    private static void AddBrowserAndLimitServices(IServiceCollection services)
+    {
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelLimits>();
+        services.AddSingleton<BrowserCorsPolicyProvider>();
+        services.AddSingleton<ICorsPolicyProvider>(static sp => sp.GetRequiredService<BrowserCorsPolicyProvider>());
+        services.AddCors(); // keeps the provider above (it only adds one when none is registered)
+        ClientConcurrencyLimit.Add(services);
     }
 
     /// <summary>
@@ -185,6 +229,7 @@ internal static class GatewayApp
 
         api.MapGet("models", context => ModelList.WriteAsync(context, routes));
         _ = options.AllowAnonymous ? api.AllowAnonymous() : api.RequireAuthorization(GatewayAuth.ClientPolicy);
+        GuardBrowsersAndLimit(app, api, options, logger);
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("ready") }).AllowAnonymous();
@@ -203,8 +248,28 @@ internal static class GatewayApp
     }
 
     /// <summary>
+    /// The client API's guards for browsers and its per-client limit: a request with a web origin not allowed gets 403;
+    /// with <see cref="GatewayOptions.AllowedOrigins"/>, CORS answers those origins' preflights; with
+    /// <see cref="GatewayOptions.MaxConcurrentRequestsPerClient"/>, the concurrency limit applies.
+    /// </summary>
+    private static void GuardBrowsersAndLimit(WebApplication app, RouteGroupBuilder api, GatewayOptions options, ILogger logger)
+    {
+        api.AddEndpointFilter(new OriginFilter(app.Services.GetRequiredService<BrowserCorsPolicyProvider>(), logger));
+        if (options.AllowedOrigins.Count > 0)
+        {
+            api.RequireCors(BrowserCorsPolicyProvider.PolicyName);
+        }
+
+        if (options.MaxConcurrentRequestsPerClient is not null)
+        {
+            api.RequireRateLimiting(ClientConcurrencyLimit.PolicyName);
+        }
+    }
+
+    /// <summary>
     /// The middleware in front of every endpoint: forwarded headers from trusted proxies only, the admin sign-in by
-    /// <c>?key=</c>, then routing, authentication and authorization.
+    /// <c>?key=</c>, then routing, CORS (its preflights carry no key, so it answers them before authentication),
+    /// authentication, authorization and the per-client concurrency limit (which needs the authenticated key id).
     /// </summary>
     private static void UseSecurity(WebApplication app, GatewayOptions options, ILogger logger)
     {
@@ -224,7 +289,9 @@ internal static class GatewayApp
         TimeProvider time = app.Services.GetRequiredService<IOptions<TripswitchOptions>>().Value.Defaults.TimeProvider;
         app.UseMiddleware<AdminSignInMiddleware>(GatewayAuth.AdminKeys(options), options.AdminSessionLifetime, time, logger);
         app.UseRouting();
+        app.UseCors(); // only endpoints that require a CORS policy (the client API, with AllowedOrigins) are affected
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter(); // only endpoints that require a rate-limiting policy
     }
 }

@@ -46,6 +46,9 @@ internal static class Proxies
             ["Gateway:Providers:bench:BaseUrl"] = new Uri(upstreamH2c, "v1").AbsoluteUri,
             ["Gateway:Providers:bench:HttpVersion"] = "2",
             ["Gateway:Models:gpt-4.1:Provider"] = "bench",
+            // The gateway gives Kestrel its own connection limit (default 10,000), after BenchHost.Raise: lift it to the
+            // most it allows, so the limit cannot cap the run.
+            ["Gateway:Limits:MaxConnections"] = "1000000",
         });
     });
 }

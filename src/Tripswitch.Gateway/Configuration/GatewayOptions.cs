@@ -47,6 +47,22 @@ internal sealed class GatewayOptions
     /// <summary>The Redis key prefix of the shared circuits (gateways with the same prefix act as one). Default: Tripswitch.Redis's.</summary>
     public string? RedisKeyPrefix { get; set; }
 
+    /// <summary>What one client connection may hold in Kestrel (connections, header and body timing, header size).</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>
+    /// The most requests one client key may have in progress at once (a stream counts until it ends); more get 429 with
+    /// <c>Retry-After: 1</c>. Anonymous callers share one allowance. Unset (the default): no limit; 1 to 100,000.
+    /// </summary>
+    public int? MaxConcurrentRequestsPerClient { get; set; }
+
+    /// <summary>
+    /// The web origins (<c>scheme://host[:port]</c>, such as <c>https://app.example.com</c>) whose pages may call the
+    /// client API from a browser; CORS preflights are answered for them. A request with any other <c>Origin</c> header
+    /// gets 403. Empty (the default): no web page may call; clients that send no <c>Origin</c> are unaffected.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>The upstream providers, by name (the first half of a circuit name).</summary>
     public Dictionary<string, ProviderOptions> Providers { get; set; } = new(StringComparer.Ordinal);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Tripswitch.Gateway.Configuration;
@@ -11,11 +12,13 @@ namespace Tripswitch.Gateway.Configuration;
 /// Reads an environment variable: the same reader <see cref="Routing.RouteTable.Build"/> takes the provider keys from,
 /// so a key variable that is missing fails start-up instead of sending requests without a key.
 /// </param>
-internal sealed class GatewayOptionsValidator(Func<string, string?> environment) : IValidateOptions<GatewayOptions>
+/// <param name="configuration">The whole configuration, for the <c>Kestrel:Limits</c> the gateway's own limits must not contradict.</param>
+internal sealed class GatewayOptionsValidator(Func<string, string?> environment, IConfiguration configuration) : IValidateOptions<GatewayOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
         List<string> errors = Check(options, environment);
+        CheckKestrelLimits(configuration, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
@@ -23,6 +26,8 @@ internal sealed class GatewayOptionsValidator(Func<string, string?> environment)
     {
         var errors = new List<string>();
         CheckClients(options, errors);
+        CheckLimits(options, errors);
+        CheckOrigins(options, errors);
         if (options.MaxRequestBodyBytes is < GatewayDefaults.MinRequestBodyBytes or > GatewayDefaults.MaxMaxRequestBodyBytes)
         {
             errors.Add(Invariant($"Gateway:MaxRequestBodyBytes must be between {GatewayDefaults.MinRequestBodyBytes} and {GatewayDefaults.MaxMaxRequestBodyBytes}; it was {options.MaxRequestBodyBytes}."));
@@ -164,6 +169,80 @@ internal sealed class GatewayOptionsValidator(Func<string, string?> environment)
         return !Forwarding.HeaderPolicy.ForwardsRequestHeader(header)
             && !s_protocolHeaders.Contains(header, StringComparer.OrdinalIgnoreCase)
             && probe.Headers.TryAddWithoutValidation(header, "key"); // false for a content header (Content-Type, Expires, …)
+    }
+
+    // Limits and browsers (Gateway:Limits, Gateway:MaxConcurrentRequestsPerClient, Gateway:AllowedOrigins).
+
+    private static void CheckLimits(GatewayOptions options, List<string> errors)
+    {
+        LimitsOptions limits = options.Limits;
+        CheckRange("Gateway:Limits:MaxConnections", limits.MaxConnections, 1, GatewayDefaults.MaxMaxConnections, errors);
+        CheckRange("Gateway:Limits:RequestHeadersTimeout", limits.RequestHeadersTimeout, GatewayDefaults.MinRequestHeadersTimeout, GatewayDefaults.MaxRequestHeadersTimeout, errors);
+        CheckRange("Gateway:Limits:KeepAliveTimeout", limits.KeepAliveTimeout, GatewayDefaults.MinKeepAliveTimeout, GatewayDefaults.MaxKeepAliveTimeout, errors);
+        CheckRange("Gateway:Limits:MinRequestBodyDataRate", limits.MinRequestBodyDataRate, 0, GatewayDefaults.MaxMinRequestBodyDataRate, errors);
+        CheckRange("Gateway:Limits:MinRequestBodyDataRateGracePeriod", limits.MinRequestBodyDataRateGracePeriod, GatewayDefaults.MinMinRequestBodyDataRateGracePeriod, GatewayDefaults.MaxMinRequestBodyDataRateGracePeriod, errors);
+        CheckRange("Gateway:Limits:MaxRequestHeadersTotalSize", limits.MaxRequestHeadersTotalSize, GatewayDefaults.MinMaxRequestHeadersTotalSize, GatewayDefaults.MaxMaxRequestHeadersTotalSize, errors);
+        if (options.MaxConcurrentRequestsPerClient is { } perClient)
+        {
+            CheckRange("Gateway:MaxConcurrentRequestsPerClient", perClient, GatewayDefaults.MinConcurrentRequestsPerClient, GatewayDefaults.MaxConcurrentRequestsPerClient, errors);
+        }
+    }
+
+    private static void CheckOrigins(GatewayOptions options, List<string> errors)
+    {
+        for (int i = 0; i < options.AllowedOrigins.Count; i++)
+        {
+            string? origin = options.AllowedOrigins[i];
+            // Exactly what a browser sends in Origin: scheme://host[:port], no path or trailing slash, no default port.
+            bool valid = Uri.TryCreate(origin, UriKind.Absolute, out Uri? uri)
+                && uri.Scheme is ("http" or "https")
+                && string.IsNullOrEmpty(uri.UserInfo)
+                && string.Equals(uri.GetLeftPart(UriPartial.Authority), origin, StringComparison.OrdinalIgnoreCase);
+            if (!valid)
+            {
+                errors.Add(Invariant($"Gateway:AllowedOrigins:{i} must be a web origin as browsers send it, scheme://host[:port] with no path, no trailing slash and no default port, such as https://app.example.com; it was '{origin}'."));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The Kestrel limits the gateway sets from <c>Gateway:Limits</c>, by their name under <c>Kestrel:Limits</c>. Setting
+    /// one there too is refused rather than silently overridden (or silently ignored): one place decides each limit.
+    /// </summary>
+    private static readonly (string Kestrel, string Gateway)[] ManagedKestrelLimits =
+    [
+        ("MaxConcurrentConnections", "MaxConnections"),
+        ("RequestHeadersTimeout", "RequestHeadersTimeout"),
+        ("KeepAliveTimeout", "KeepAliveTimeout"),
+        ("MinRequestBodyDataRate", "MinRequestBodyDataRate and Gateway:Limits:MinRequestBodyDataRateGracePeriod"),
+        ("MaxRequestHeadersTotalSize", "MaxRequestHeadersTotalSize"),
+    ];
+
+    private static void CheckKestrelLimits(IConfiguration configuration, List<string> errors)
+    {
+        foreach ((string kestrel, string gateway) in ManagedKestrelLimits)
+        {
+            if (configuration.GetSection($"Kestrel:Limits:{kestrel}").Exists())
+            {
+                errors.Add($"Kestrel:Limits:{kestrel} is set, but the gateway sets this limit itself: set Gateway:Limits:{gateway} instead, and remove Kestrel:Limits:{kestrel}.");
+            }
+        }
+    }
+
+    private static void CheckRange(string path, int value, int min, int max, List<string> errors)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(Invariant($"{path} must be between {min} and {max}; it was {value}."));
+        }
+    }
+
+    private static void CheckRange(string path, TimeSpan value, TimeSpan min, TimeSpan max, List<string> errors)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(Invariant($"{path} must be between {min} and {max}; it was {value}."));
+        }
     }
 
     private static string Known(IEnumerable<string> names)

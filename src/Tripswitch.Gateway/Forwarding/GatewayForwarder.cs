@@ -33,6 +33,14 @@ internal sealed class GatewayForwarder(
     /// <summary>Forwards the request in <paramref name="context"/> to <paramref name="endpoint"/> (<c>chat/completions</c>, …).</summary>
     public async Task ForwardAsync(HttpContext context, string endpoint)
     {
+        // JSON only: a form or text/plain POST is what a web page may send cross-site without a preflight.
+        if (!context.Request.HasJsonContentType())
+        {
+            GatewayLog.NotJson(logger);
+            await OpenAIErrors.UnsupportedMediaType(context).ConfigureAwait(false);
+            return;
+        }
+
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
             sizeFeature.MaxRequestBodySize = null; // bounded below, by the gateway's own limit

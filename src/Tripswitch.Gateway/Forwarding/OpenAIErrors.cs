@@ -56,5 +56,16 @@ internal static class OpenAIErrors
         return WriteAsync(context, StatusCodes.Status401Unauthorized, "invalid_request_error", "invalid_api_key", "Missing or invalid gateway key: send it as 'Authorization: Bearer <key>'.");
     }
 
+    // Browsers and limits: a body that is not JSON, a web origin not allowed, a client over its concurrency limit.
+
+    public static Task UnsupportedMediaType(HttpContext context)
+        => WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, "invalid_request_error", "unsupported_media_type", "The request body must be JSON: send 'Content-Type: application/json'.");
+
+    public static Task OriginNotAllowed(HttpContext context, string origin)
+        => WriteAsync(context, StatusCodes.Status403Forbidden, "invalid_request_error", "origin_not_allowed", $"Web pages from '{Truncate(origin)}' may not call this gateway (see its AllowedOrigins setting).");
+
+    public static Task TooManyConcurrentRequests(HttpContext context, int limit)
+        => WriteAsync(context, StatusCodes.Status429TooManyRequests, "requests", "rate_limit_exceeded", string.Create(CultureInfo.InvariantCulture, $"This key already has {limit} requests in progress, the most this gateway allows; retry when one has finished."), TimeSpan.FromSeconds(1));
+
     private static string Truncate(string value) => value.Length <= 100 ? value : value[..100] + "…";
 }

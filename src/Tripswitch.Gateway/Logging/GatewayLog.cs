@@ -50,4 +50,18 @@ internal static partial class GatewayLog
 
     [LoggerMessage(12, LogLevel.Information, "Admin session started for {KeyId}")]
     public static partial void AdminSignedIn(ILogger logger, string keyId);
+
+    // Browsers and limits (ids 40-49).
+
+    [LoggerMessage(40, LogLevel.Warning, "Listening on a wildcard address ({Url}) with AllowedHosts '*': any Host header is accepted, which lets a web page reach the gateway by DNS rebinding. Set AllowedHosts to the names clients use (for example AllowedHosts=gateway.example.com).")]
+    public static partial void AnyHostAllowed(ILogger logger, string url);
+
+    [LoggerMessage(41, LogLevel.Information, "Refused a request whose body is not declared as JSON")]
+    public static partial void NotJson(ILogger logger);
+
+    [LoggerMessage(42, LogLevel.Information, "Refused a request from a web origin not in AllowedOrigins")]
+    public static partial void OriginRefused(ILogger logger);
+
+    [LoggerMessage(43, LogLevel.Information, "Refused a request of {KeyId}: {Limit} requests already in progress")]
+    public static partial void TooManyConcurrentRequests(ILogger logger, string keyId, int limit);
 }

@@ -63,7 +63,7 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
     {
         string big = $$"""{"model":"gpt-4.1","messages":[{"role":"user","content":"{{new string('x', 5000)}}"}]}""";
         using HttpClient client = _gateway.HttpClient();
-        HttpContent content = contentLength ? Json(big) : new StreamContent(new NoLengthStream(Encoding.UTF8.GetBytes(big)));
+        HttpContent content = contentLength ? Json(big) : new StreamContent(new NoLengthStream(Encoding.UTF8.GetBytes(big))) { Headers = { ContentType = new("application/json") } };
         HttpResponseMessage response = await client.PostAsync("v1/chat/completions", content, Token);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
