@@ -26,7 +26,10 @@ public sealed class GatewaySoakTests
     private const string DurationVariable = "TRIPSWITCH_SOAK_SECONDS";
     private const int Clients = 24;
     private const double MemoryTolerance = 0.10;
-    private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(30);
+    // Longer than the probe timeout (20 s, four times the upstream's 5 s timeout): the library's promise is that a probe
+    // slot or fleet probe lease nobody releases is taken back after HalfOpenProbeTimeout (a hung probe can't wedge a
+    // circuit), and this bound checks that promise; a slot held past it fails the run.
+    private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(45);
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -89,7 +92,7 @@ public sealed class GatewaySoakTests
     /// <summary>
     /// With the faults over and the upstream healthy: waits until every circuit in both gateways is closed again and
     /// each model is answered by its own circuit in each gateway, then measures managed memory after full collections.
-    /// A circuit left half-open by a probe slot nobody released stays half-open (its probes may run 10 minutes) and
+    /// A circuit left half-open by a probe slot nobody released past its probe timeout stays half-open and
     /// fails this wait.
     /// </summary>
     private static async Task<long> QuiesceAndMeasureAsync(HttpClient http, SoakUpstream upstream, SoakGateway[] gateways)

@@ -9,8 +9,8 @@ namespace Tripswitch.Gateway.Tests.Soak;
 /// One gateway in this process on 127.0.0.1 (ephemeral port), on real time (unlike <c>GatewayHarness</c>'s fake time: a
 /// soak runs on the clock), sharing its circuits through Redis under a key prefix. Models: <c>gpt-4.1</c> falling back
 /// to <c>gpt-4.1-mini</c>, and <c>gpt-4o-mini</c> alone. Circuits open after 5 consecutive failures for 2 s, probe one
-/// at a time, and a probe may run 10 minutes: a probe slot that is never released keeps its circuit half-open far
-/// longer than the soak's recovery check waits, so the check sees it. The registry keeps at most
+/// at a time, and a probe may run 20 s (four times the upstream timeout): the library takes back a probe slot or fleet
+/// lease nobody released after that, and the soak's recovery check (45 s) holds it to that promise. The registry keeps at most
 /// <see cref="Capacity"/> circuits (see the soak's eviction check). Warnings and errors are kept (<see cref="Log"/>).
 /// </summary>
 internal sealed class SoakGateway : IAsyncDisposable
@@ -55,7 +55,7 @@ internal sealed class SoakGateway : IAsyncDisposable
             ["Tripswitch:Defaults:FailureThreshold"] = "5",
             ["Tripswitch:Defaults:RecoveryTimeout"] = "00:00:02",
             ["Tripswitch:Defaults:HalfOpenMaxCalls"] = "1",
-            ["Tripswitch:Defaults:HalfOpenProbeTimeout"] = "00:10:00",
+            ["Tripswitch:Defaults:HalfOpenProbeTimeout"] = "00:00:20",
         };
         var log = new SoakLog();
         WebApplication app = await GatewayApp.BuildAsync(["--urls", "http://127.0.0.1:0"], builder =>
