@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Tripswitch.Gateway.Configuration;
 
 /// <summary>
-/// Gives Kestrel the validated <see cref="GatewayOptions.Limits"/>. Kestrel reads its options when it starts, after the
+/// Gives Kestrel the validated <see cref="GatewayOptions.Limits"/> (and turns its <c>Server</c> header off). Kestrel reads its options when it starts, after the
 /// gateway's options were validated, so an invalid limit never reaches it. The same limits under <c>Kestrel:Limits</c>
 /// are refused by <see cref="GatewayOptionsValidator"/>, so nothing configured is silently overridden.
 /// </summary>
@@ -12,6 +12,7 @@ internal sealed class KestrelLimits(IOptions<GatewayOptions> gateway) : IConfigu
 {
     public void Configure(KestrelServerOptions options)
     {
+        options.AddServerHeader = false; // no "Server: Kestrel": the gateway names neither its server nor its upstream's
         LimitsOptions limits = gateway.Value.Limits;
         KestrelServerLimits kestrel = options.Limits;
         kestrel.MaxConcurrentConnections = limits.MaxConnections;
