@@ -63,7 +63,7 @@ internal sealed class CircuitTransitionLogger
 
         Exception? cause = transition.Cause;
         string exceptionType = cause?.GetType().FullName ?? string.Empty;
-        string exceptionMessage = cause?.Message ?? string.Empty;
+        string exceptionMessage = ExceptionSummary.Of(cause?.Message); // never a response body (see ExceptionSummary)
         if (breaker?.Options.Mode == CircuitBreakerMode.MetricsOnly)
         {
             TripswitchLog.CircuitWouldHaveOpened(_logger, transition.CircuitName, transition.From, cause is null ? "(none)" : exceptionType, cause is null ? "its failure rule tripped" : exceptionMessage);

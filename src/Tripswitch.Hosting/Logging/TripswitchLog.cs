@@ -4,7 +4,8 @@ namespace Tripswitch.Hosting.Logging;
 
 /// <summary>
 /// The log messages of Tripswitch (category <c>Tripswitch</c>), source-generated. They carry circuit names, states,
-/// exception types and messages and durations only: never requests, headers, bodies or stack traces.
+/// exception types, the head of exception messages (<see cref="ExceptionSummary"/>: up to the first blank line, where
+/// HTTP clients put the response body) and durations only: never requests, headers, bodies or stack traces.
 /// </summary>
 internal static partial class TripswitchLog
 {

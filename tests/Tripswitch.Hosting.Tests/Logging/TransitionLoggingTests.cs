@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tripswitch.Hosting.Logging;
 
 namespace Tripswitch.Hosting.Tests.Logging;
 
@@ -82,6 +83,41 @@ public class TransitionLoggingTests
         LogRecord opened = Assert.Single(host.Logs.TripswitchRecords);
         Assert.Equal(("CircuitOpenedWithoutException", LogLevel.Warning), (opened.EventId.Name, opened.Level));
         Assert.Equal("Circuit 'a' opened (was Closed); calls are rejected for 00:01:00. Cause: its failure rule tripped (no exception).", opened.Message);
+    }
+
+    [Fact]
+    public async Task StateChanged_CauseWithAResponseBody_LogsTheMessagesHeadOnly()
+    {
+        // How System.ClientModel (the OpenAI and Azure clients) words a failed call: the body follows a blank line.
+        const string Body = "{\"error\":{\"message\":\"echo of the prompt: my card is 4111 1111\"}}";
+        await using TestHost host = await StartAsync(o => o.Defaults.FailureThreshold = 1);
+        CircuitBreaker breaker = host.Registry.Get("a");
+
+        Calls.Fail(breaker, 1, message: $"Service request failed.\r\nStatus: 500 (Internal Server Error)\r\n\r\nContent:\r\n{Body}\r\n\r\nHeaders:\r\nx-request-id: 1");
+
+        LogRecord opened = Assert.Single(host.Logs.TripswitchRecords);
+        Assert.Equal("Circuit 'a' opened (was Closed); calls are rejected for 00:01:00. Cause: System.InvalidOperationException: Service request failed. Status: 500 (Internal Server Error)", opened.Message);
+        Assert.DoesNotContain("4111", opened.AllText, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("boom", "boom")]
+    [InlineData("first\nsecond", "first second")]
+    [InlineData("head\n\nbody", "head")]
+    [InlineData("head\n   \nbody", "head")]
+    [InlineData("head\r\n\r\nbody", "head")]
+    [InlineData("\n\nbody only", "")]
+    [InlineData("", "")]
+    public void ExceptionSummary_KeepsTheHeadBeforeTheFirstBlankLine_OnOneLine(string message, string expected)
+        => Assert.Equal(expected, ExceptionSummary.Of(message));
+
+    [Fact]
+    public void ExceptionSummary_CapsALongHead()
+    {
+        string summary = ExceptionSummary.Of(new string('x', 500));
+
+        Assert.Equal(200, summary.Length);
+        Assert.EndsWith("x…", summary, StringComparison.Ordinal);
     }
 
     [Fact]
