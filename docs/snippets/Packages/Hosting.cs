@@ -1,3 +1,6 @@
+#region package-hosting
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+#endregion
 
 namespace Docs.Snippets.Packages;
 
@@ -10,6 +13,11 @@ internal static class Hosting
             .ConfigureCircuit("openai/gpt-4.1", o => o.ShouldHandle = ex => ex is HttpRequestException); // delegates: code only
         builder.Services.AddHttpClient("openai").AddCircuitBreakerHandler(); // uses the same registry, in either order
         builder.Services.AddHealthChecks().AddTripswitch(tags: ["ready"]);
+
+        var app = builder.Build();
+        // Readiness follows the circuits; liveness never does (an open circuit must not get the process restarted).
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         #endregion
     }
 }

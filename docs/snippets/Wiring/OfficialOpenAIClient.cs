@@ -14,7 +14,11 @@ internal static class OfficialOpenAIClient
     public static void Run(CircuitBreakerRegistry registry, string key)
     {
         #region readme-openai
-        var http = new HttpClient(new CircuitBreakerHandler(registry, new() { KeySelector = _ => "openai/gpt-4.1" })
+        var http = new HttpClient(new CircuitBreakerHandler(registry, new()
+        {
+            KeySelector = _ => "openai/gpt-4.1",
+            Timeout = TimeSpan.FromSeconds(60), // a hung call counts as a failure (the client's own timeout is invisible here)
+        })
         {
             InnerHandler = new SocketsHttpHandler(),
         });
