@@ -78,8 +78,9 @@ public static class TripswitchDashboardEndpointRouteBuilderExtensions
         CircuitBreakerRegistry registry = options.Registry
             ?? services.GetService<CircuitBreakerRegistry>()
             ?? throw new InvalidOperationException(
-                $"MapTripswitchDashboard needs a {nameof(CircuitBreakerRegistry)}: register one as a singleton in the application's services " +
-                $"(builder.Services.AddSingleton(new {nameof(CircuitBreakerRegistry)}(...))) or pass it to MapTripswitchDashboard.");
+                $"MapTripswitchDashboard needs a {nameof(CircuitBreakerRegistry)} and the application's services have none: add the " +
+                "Tripswitch.Hosting package and call builder.Services.AddTripswitch(...) (the registry your HTTP and chat clients use), " +
+                "or pass a registry to MapTripswitchDashboard(pattern, registry).");
         TimeProvider timeProvider = options.TimeProvider ?? services.GetService<TimeProvider>() ?? TimeProvider.System;
         CancellationToken stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
 

@@ -144,7 +144,9 @@ public class StatusEndpointTests
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => app.MapTripswitchDashboard());
 
         Assert.Contains("CircuitBreakerRegistry", error.Message, StringComparison.Ordinal);
-        Assert.Contains("AddSingleton", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Tripswitch.Hosting", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AddTripswitch", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("AddSingleton", error.Message, StringComparison.Ordinal); // the host refuses a registry registered beside AddTripswitch
     }
 
     private static async Task<JsonElement> GetJsonAsync(DashboardServer server, string path)
