@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -32,12 +31,10 @@ internal sealed class AdminSignInMiddleware(RequestDelegate next, KeySet adminKe
         }
 
         string id = "admin-key-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, id), new Claim(ClaimTypes.Name, id), new Claim(ClaimTypes.Role, GatewayAuth.AdminRole)],
-            GatewayAuth.AdminSessionScheme);
+
         // Persistent with an end: the browser drops the cookie when the ticket inside it expires.
         var properties = new AuthenticationProperties { IsPersistent = true, ExpiresUtc = time.GetUtcNow() + lifetime };
-        await context.SignInAsync(GatewayAuth.AdminSessionScheme, new ClaimsPrincipal(identity), properties).ConfigureAwait(false);
+        await context.SignInAsync(GatewayAuth.AdminSessionScheme, GatewayAuth.PrincipalOf(id, GatewayAuth.AdminRole, GatewayAuth.AdminSessionScheme), properties).ConfigureAwait(false);
         GatewayLog.AdminSignedIn(logger, id);
         context.Response.StatusCode = StatusCodes.Status303SeeOther;
         context.Response.Headers.Location = request.PathBase.Add(request.Path).ToUriComponent() + request.QueryString.ToUriComponent();

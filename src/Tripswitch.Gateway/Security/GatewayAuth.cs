@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -88,6 +89,12 @@ internal static class GatewayAuth
             o.FallbackPolicy = admin; // an endpoint nobody marked is for the admin only
         });
     }
+
+    /// <summary>The principal of a caller who gave the key <paramref name="keyId"/> (its name is the key id, never the key).</summary>
+    public static ClaimsPrincipal PrincipalOf(string keyId, string role, string authenticationType)
+        => new(new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, keyId), new Claim(ClaimTypes.Name, keyId), new Claim(ClaimTypes.Role, role)],
+            authenticationType));
 
     /// <summary>The admin keys (empty when no <see cref="GatewayOptions.AdminKey"/> is set: then no admin exists).</summary>
     public static KeySet AdminKeys(GatewayOptions options) => new(options.AdminKey is { } key ? [key] : []);

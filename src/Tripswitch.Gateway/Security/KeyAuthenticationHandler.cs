@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Logging;
@@ -29,10 +28,7 @@ internal sealed class KeyAuthenticationHandler(IOptionsMonitor<KeyAuthentication
         }
 
         string id = Options.KeyIdPrefix + index.ToString(CultureInfo.InvariantCulture);
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, id), new Claim(ClaimTypes.Name, id), new Claim(ClaimTypes.Role, Options.Role)],
-            Scheme.Name);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(GatewayAuth.PrincipalOf(id, Options.Role, Scheme.Name), Scheme.Name)));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) => Options.Challenge(Context);
