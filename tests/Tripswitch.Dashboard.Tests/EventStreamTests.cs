@@ -188,14 +188,56 @@ public class EventStreamTests
 
         SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
-        Assert.Equal(1, feed.ActiveStreams);
+        Assert.Equal(1, DashboardSubscriptions(registry)); // the stream listens to the registry's transitions
         await events.DisposeAsync(); // the browser tab closes
         StreamEndReason reason = await ended.Task.WaitAsync(timeout.Token);
 
         Assert.Equal(StreamEndReason.ClientDisconnected, reason);
+        Assert.Equal(0, DashboardSubscriptions(registry)); // and released that subscription: the registry holds nothing of it
+        Assert.Empty(EventSubscribers.Of(registry, nameof(CircuitBreakerRegistry.StateChanged)));
         Assert.Equal(0, feed.ActiveStreams);
-        registry.Fail("after", 5); // no subscriber left to feed
-        Assert.Equal(0, feed.ActiveStreams);
+    }
+
+    [Fact]
+    public async Task Events_CircuitLeavesTheFilteredPageAndComesBack_IsRemovedThenReaddedInItsPlace()
+    {
+        FakeTimeProvider clock = TestBreakers.Clock();
+        CircuitBreakerRegistry registry = TestBreakers.Registry(clock, o => { o.FailureThreshold = 3; o.RecoveryTimeout = TimeSpan.FromSeconds(30); });
+        registry.Succeed("a");
+        registry.Succeed("b");
+        registry.Succeed("c");
+        await using DashboardServer server = await StartAsync(registry, clock);
+        using CancellationTokenSource timeout = Eventually.Deadline();
+        await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events?state=closed", timeout.Token);
+        JsonElement snapshot = await events.ExpectAsync("snapshot", timeout.Token);
+        Assert.Equal(["a", "b", "c"], snapshot.GetProperty("circuits").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+
+        // b trips: it leaves the page of closed circuits.
+        registry.Fail("b", 3);
+        await events.ExpectAsync("transition", timeout.Token);
+        JsonElement left = await events.ExpectAsync("diff", timeout.Token);
+        Assert.Equal(["b"], left.GetProperty("removed").EnumerateArray().Select(n => n.GetString()));
+        Assert.False(left.TryGetProperty("changed", out _));
+        Assert.Equal(2, left.GetProperty("totals").GetProperty("matching").GetInt32());
+
+        // An operator resets it: it is closed again, back on the page between a and c, with what it counts now.
+        registry.Get("b").Reset();
+        await events.ExpectAsync("transition", timeout.Token);
+        JsonElement back = await events.ExpectAsync("diff", timeout.Token);
+        JsonElement row = Assert.Single(back.GetProperty("changed").EnumerateArray());
+        Assert.Equal("b", row.GetProperty("name").GetString());
+        Assert.Equal("Closed", row.GetProperty("state").GetString());
+        Assert.Equal(3, row.GetProperty("failed").GetInt64());
+        Assert.Equal(["a", "b", "c"], back.GetProperty("order").EnumerateArray().Select(n => n.GetString()));
+        Assert.False(back.TryGetProperty("removed", out _));
+        Assert.Equal(3, back.GetProperty("totals").GetProperty("matching").GetInt32());
+
+        // The client's page is whole again: the next periodic diff has nothing to change.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        JsonElement tick = await events.ExpectAsync("diff", timeout.Token);
+        Assert.False(tick.TryGetProperty("changed", out _));
+        Assert.False(tick.TryGetProperty("removed", out _));
+        Assert.False(tick.TryGetProperty("order", out _));
     }
 
     [Fact]
@@ -210,6 +252,7 @@ public class EventStreamTests
         using CancellationTokenSource timeout = Eventually.Deadline();
         await using SseClient events = await SseClient.ConnectAsync(server.Client, "tripswitch/events", timeout.Token);
         await events.ExpectAsync("snapshot", timeout.Token);
+        Assert.Equal(1, DashboardSubscriptions(registry));
 
         Task stopping = server.App.StopAsync(timeout.Token);
         SseEvent? afterStop = await events.ReadEventAsync(timeout.Token);
@@ -217,6 +260,7 @@ public class EventStreamTests
 
         Assert.Null(afterStop); // a clean end of the response, not a reset connection
         Assert.Equal(StreamEndReason.ApplicationStopping, await ended.Task.WaitAsync(timeout.Token));
+        Assert.Equal(0, DashboardSubscriptions(registry));
         Assert.Equal(0, feed.ActiveStreams);
     }
 
@@ -264,6 +308,10 @@ public class EventStreamTests
     }
 
     private static string?[] Names(JsonElement snapshot) => [.. snapshot.GetProperty("circuits").EnumerateArray().Select(c => c.GetProperty("name").GetString())];
+
+    /// <summary>How many handlers of the dashboard are subscribed to the registry's transitions (one per open stream).</summary>
+    private static int DashboardSubscriptions(CircuitBreakerRegistry registry)
+        => EventSubscribers.CountFrom(registry, nameof(CircuitBreakerRegistry.StateChanged), typeof(DashboardFeed).Assembly);
 
     private static Task<DashboardServer> StartAsync(CircuitBreakerRegistry registry, TimeProvider clock, TimeSpan? interval = null)
         => DashboardServer.StartAsync(map: app => app.MapTripswitchDashboard("/tripswitch", o =>

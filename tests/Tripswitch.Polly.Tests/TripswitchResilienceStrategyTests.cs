@@ -110,6 +110,59 @@ public class TripswitchResilienceStrategyTests
     }
 
     [Fact]
+    public void Execute_KeySelectorPerExecution_EachKeyHasItsOwnCircuit()
+    {
+        var model = new ResiliencePropertyKey<string>("model");
+        var registry = new CircuitBreakerRegistry(new CircuitBreakerOptions { FailureThreshold = 2, RecoveryTimeout = TimeSpan.FromSeconds(30), TimeProvider = new FakeTimeProvider() });
+        ResiliencePipeline pipeline = new ResiliencePipelineBuilder()
+            .AddTripswitch(new TripswitchStrategyOptions { Registry = registry, KeySelector = context => context.Properties.GetValue(model, "none") })
+            .Build();
+        var ran = new List<string>();
+
+        void Run(string key, bool fail)
+        {
+            ResilienceContext context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+            context.Properties.Set(model, key);
+            try
+            {
+                pipeline.Execute(
+                    _ =>
+                    {
+                        ran.Add(key);
+                        if (fail)
+                        {
+                            throw new InvalidOperationException(key + " failed");
+                        }
+                    },
+                    context);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+        }
+
+        // One failure under each key: two failures in a row for the pipeline, but one per circuit, so nothing opens.
+        Assert.Throws<InvalidOperationException>(() => Run("a", fail: true));
+        Assert.Throws<InvalidOperationException>(() => Run("b", fail: true));
+        Assert.Equal(CircuitState.Closed, registry.Status()["a"]);
+        Assert.Equal(CircuitState.Closed, registry.Status()["b"]);
+
+        // A second failure under "a" opens "a" only: "b" keeps running its calls.
+        Assert.Throws<InvalidOperationException>(() => Run("a", fail: true));
+        Run("b", fail: false);
+        CircuitOpenException rejected = Assert.Throws<CircuitOpenException>(() => Run("a", fail: false));
+
+        Assert.Equal("a", rejected.CircuitName);
+        Assert.Equal(["a", "b", "a", "b"], ran); // the rejected call never ran
+        Assert.Equal(CircuitState.Open, registry.Status()["a"]);
+        Assert.Equal(CircuitState.Closed, registry.Status()["b"]);
+        Assert.Equal((2L, 0L, 1L), (registry.Get("a").GetSummary().Failed, registry.Get("a").GetSummary().Successful, registry.Get("a").GetSummary().Rejected));
+        Assert.Equal((1L, 1L, 0L), (registry.Get("b").GetSummary().Failed, registry.Get("b").GetSummary().Successful, registry.Get("b").GetSummary().Rejected));
+        Assert.Equal(2, registry.Count);
+    }
+
+    [Fact]
     public void AddTripswitch_InvalidOptions_RefusedNamingTheOption()
     {
         var neither = new TripswitchStrategyOptions();

@@ -78,6 +78,48 @@ public class ViewDifferTests
         Assert.Equal(2, diff.View!.Pages);
     }
 
+    [Fact]
+    public void Diff_RowLeavesThePageThenComesBack_IsRemovedThenSentWholeInItsPlace()
+    {
+        var differ = new ViewDiffer();
+        differ.Snapshot(Page(Totals(3), Row("a"), Row("b"), Row("c")));
+
+        ViewDiff left = differ.Diff(Page(Totals(2), Row("a"), Row("c")), droppedTransitions: 0);
+        ViewDiff quiet = differ.Diff(Page(Totals(2), Row("a"), Row("c")), droppedTransitions: 0);
+        ViewDiff back = differ.Diff(Page(Totals(3), Row("a"), Row("b"), Row("c")), droppedTransitions: 0);
+        ViewDiff after = differ.Diff(Page(Totals(3), Row("a"), Row("b"), Row("c")), droppedTransitions: 0);
+
+        Assert.Equal(["b"], left.Removed);
+        Assert.Null(left.Changed);
+        Assert.Null(quiet.Removed); // removed once, not again
+        Assert.Null(quiet.Changed);
+
+        // The client dropped the row: it comes back whole (though its values are what was sent before it left), and in
+        // the middle of the page, so with the order.
+        CircuitRow again = Assert.Single(back.Changed!);
+        Assert.Equal(Row("b"), again);
+        Assert.Null(back.Removed);
+        Assert.Equal(["a", "b", "c"], back.Order);
+
+        // It is on the client's page again: the next diff is empty.
+        Assert.Equal(new ViewDiff(5, TestBreakers.Start, null, null, null, null, null, null), after);
+    }
+
+    [Fact]
+    public void Diff_RowLeavesAndComesBackChanged_AtTheEnd_IsSentWithItsNewValuesAndNoOrder()
+    {
+        var differ = new ViewDiffer();
+        differ.Snapshot(Page(Totals(2), Row("a"), Row("b")));
+
+        ViewDiff left = differ.Diff(Page(Totals(1), Row("a")), droppedTransitions: 0);
+        ViewDiff back = differ.Diff(Page(Totals(2), Row("a"), Row("b", successful: 7)), droppedTransitions: 0);
+
+        Assert.Equal(["b"], left.Removed);
+        Assert.Equal([Row("b", successful: 7)], back.Changed!);
+        Assert.Null(back.Removed);
+        Assert.Null(back.Order); // appended at the end: no order needed
+    }
+
     private static ViewTotals Totals(int closed) => new(closed, closed, 0, 0, 0, closed);
 
     private static ViewPage Page(ViewTotals totals, params CircuitRow[] rows) => new(TestBreakers.Start, Position, totals, rows);

@@ -8,6 +8,7 @@ namespace Tripswitch.Redis.Tests.Infrastructure;
 /// <summary>One script an instance sent to Redis.</summary>
 internal sealed class ScriptCall
 {
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _completedAt;
     private int _state; // 0 running, 1 completed, 2 faulted
 
@@ -44,6 +45,12 @@ internal sealed class ScriptCall
 
     public bool IsFaulted => Volatile.Read(ref _state) == 2;
 
+    /// <summary>
+    /// Completes once Redis answered (or the call failed): the script has run on the server by then. What a test awaits
+    /// instead of polling the store, so it never races the instance's own handling of the reply.
+    /// </summary>
+    public Task Done => _done.Task;
+
     public Exception? Error { get; private set; }
 
     /// <summary>The reply: {epoch, generation, state, remaining ms, extra, open attempt}, once completed.</summary>
@@ -61,6 +68,7 @@ internal sealed class ScriptCall
         Error = error;
         Volatile.Write(ref _completedAt, TimeProvider.System.GetTimestamp());
         Volatile.Write(ref _state, error is null ? 1 : 2);
+        _done.TrySetResult();
     }
 }
 
