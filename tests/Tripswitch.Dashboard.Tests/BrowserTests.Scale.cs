@@ -65,9 +65,13 @@ public partial class BrowserTests
         // A trip far down the registry: shown live (no clock tick), at the top of the page, open first.
         await page.Locator("#prev").ClickAsync();
         await Expect(rows.First).ToHaveAttributeAsync("data-circuit", Tenant(0));
+        // Live means pushed: the same document (no reload) and no snapshot tick; not a time limit, which a loaded
+        // machine rebuilding a 10,000-circuit page could miss.
+        await page.EvaluateAsync("() => { window.sameDocument = true; }");
         registry.Fail(Tenant(7777), 3);
         ILocator tripped = page.Locator($"tr[data-circuit='{Tenant(7777)}']");
-        await Expect(tripped).ToHaveAttributeAsync("data-state", "Open", new LocatorAssertionsToHaveAttributeOptions { Timeout = 2_000 });
+        await Expect(tripped).ToHaveAttributeAsync("data-state", "Open", new LocatorAssertionsToHaveAttributeOptions { Timeout = LiveBound });
+        Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "the page was reloaded");
         await Expect(rows.First).ToHaveAttributeAsync("data-circuit", Tenant(7777));
         await Expect(rows).ToHaveCountAsync(50); // still one page: the last row of page 1 moved to page 2
         await Expect(page.Locator("#count-Open")).ToHaveTextAsync("1");

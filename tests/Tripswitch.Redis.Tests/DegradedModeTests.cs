@@ -42,7 +42,7 @@ public sealed class DegradedModeTests
         await using RedisCircuitSharing b = await RedisCircuitSharing.ConnectAsync(registryB, server.Configuration, options);
         await using ConnectionMultiplexer admin = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",abortConnect=false");
         IDatabase db = admin.GetDatabase();
-        string sharedKey = RedisKeyLayout.Hash(options.KeyPrefix, "shared");
+        string sharedKey = Fleet.LayoutHash(options.KeyPrefix, "shared");
 
         CircuitBreaker aShared = registryA.Get("shared");
         CircuitBreaker bShared = registryB.Get("shared");

@@ -24,7 +24,7 @@ public sealed class HostingTests(SharedRedis redis) : IClassFixture<SharedRedis>
         await bOpens.Within("host B's circuit opened");
         Assert.Equal(CircuitState.Open, onA.State);
         Assert.NotNull(onB.Rejection());
-        Assert.Equal(1, await redis.Admin.KeyExistsAsync(RedisKeyLayout.Hash(prefix, "openai/gpt-4.1")) ? 1 : 0);
+        Assert.Equal(1, await redis.Admin.KeyExistsAsync(Fleet.LayoutHash(prefix, "openai/gpt-4.1")) ? 1 : 0);
 
         await a.StopAsync(TestContext.Current.CancellationToken);
         await b.StopAsync(TestContext.Current.CancellationToken);

@@ -50,12 +50,15 @@ public sealed class KeyLayoutTests(SharedRedis redis)
         IDatabase db = fleet.Admin;
         IServer server = db.Multiplexer.GetServer(db.Multiplexer.GetEndPoints()[0]);
         string[] keys = [.. server.Keys(pattern: fleet.Prefix + "*").Select(key => (string)key!).Order(StringComparer.Ordinal)];
-        Assert.Equal(new[] { fleet.HashKey("layout"), fleet.LeasesKey("layout") }, keys);
-        Assert.Equal("hash", (await db.ExecuteAsync("TYPE", fleet.HashKey("layout"))).ToString());
-        Assert.Equal("zset", (await db.ExecuteAsync("TYPE", fleet.LeasesKey("layout"))).ToString());
+        // The literal layout: a hash tag {c:name} after the prefix, so a circuit's keys share one Cluster slot.
+        string hash = fleet.Prefix + "{c:layout}";
+        string leases = fleet.Prefix + "{c:layout}:leases";
+        Assert.Equal(new[] { hash, leases }, keys);
+        Assert.Equal("hash", (await db.ExecuteAsync("TYPE", hash)).ToString());
+        Assert.Equal("zset", (await db.ExecuteAsync("TYPE", leases)).ToString());
         Assert.Equal(
             new[] { "att", "cf", "epoch", "gen", "hs", "hu", "st", "until" },
-            (await db.HashKeysAsync(fleet.HashKey("layout"))).Select(field => (string)field!).Order(StringComparer.Ordinal));
+            (await db.HashKeysAsync(hash)).Select(field => (string)field!).Order(StringComparer.Ordinal));
         foreach (string key in keys)
         {
             TimeSpan? ttl = await db.KeyTimeToLiveAsync(key);
@@ -64,7 +67,7 @@ public sealed class KeyLayoutTests(SharedRedis redis)
         }
 
         RedisResult channels = await db.ExecuteAsync("PUBSUB", "CHANNELS", fleet.Prefix + "*");
-        Assert.Equal(new[] { fleet.Channel }, ((RedisResult[])channels!).Select(channel => channel.ToString()));
+        Assert.Equal(new[] { fleet.Prefix + "events" }, ((RedisResult[])channels!).Select(channel => channel.ToString()));
         probe.RecordSuccess();
     }
 
@@ -78,7 +81,7 @@ public sealed class KeyLayoutTests(SharedRedis redis)
         {
             CircuitBreaker breaker = (await fleet.JoinAsync("abandoned"))[0];
             breaker.Fail(2);
-            key = fleet.HashKey("abandoned");
+            key = fleet.Prefix + "{c:abandoned}";
             await Eventually.True(async () => await fleet.Field("abandoned", "st") == 1, "open in Redis");
             Assert.InRange((await fleet.Admin.KeyTimeToLiveAsync(key))!.Value, TimeSpan.FromMilliseconds(1), expiry);
         }

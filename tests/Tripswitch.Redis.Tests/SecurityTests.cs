@@ -42,7 +42,7 @@ public sealed class SecurityTests
         Task<long> bOpened = Eventually.StateChange(bBreaker, CircuitState.Open);
         aBreaker.Fail(2);
         await bOpened.Within("the trip reaches B");
-        Assert.Equal("1", (string?)await admin.GetDatabase().HashGetAsync(RedisKeyLayout.Hash(options.KeyPrefix, "secured"), "st"));
+        Assert.Equal("1", (string?)await admin.GetDatabase().HashGetAsync(Fleet.LayoutHash(options.KeyPrefix, "secured"), "st"));
         Assert.False(a.IsDegraded || b.IsDegraded);
     }
 
@@ -99,7 +99,7 @@ public sealed class SecurityTests
             Task<long> bOpened = Eventually.StateChange(bBreaker, CircuitState.Open);
             aBreaker.Fail(2);
             await bOpened.Within("the trip reaches B over TLS");
-            Assert.Equal("1", (string?)await admin.HashGetAsync(RedisKeyLayout.Hash(options.KeyPrefix, "tls"), "st"));
+            Assert.Equal("1", (string?)await admin.HashGetAsync(Fleet.LayoutHash(options.KeyPrefix, "tls"), "st"));
             Assert.False(a.IsDegraded || b.IsDegraded);
 
             // The certificate really is checked: a connection string alone cannot trust a self-signed certificate,

@@ -53,9 +53,10 @@ public sealed class ChatClientOptionsFromConfigurationTests
         builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
         using IHost host = builder.Build();
 
-        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(Token));
+        // The binder's own error (ErrorOnUnknownConfiguration), raised when the options are validated on start.
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(Token));
 
-        Assert.Contains("FallbackModel", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'FallbackModel'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -132,12 +132,24 @@ public sealed class AdminSessionTests
         using HttpClient browser = Browser(gateway);
         string cookie = Assert.Single((await browser.GetAsync($"tripswitch?key={GatewayHarness.AdminKey}", Token)).Headers.GetValues("Set-Cookie"));
         await WithCookie(browser, "tripswitch/status", cookie);
-        await browser.GetAsync("tripswitch?key=wrong-admin-key-0123456789", Token);
-        await browser.GetAsync($"tripswitch/status?KEY={GatewayHarness.AdminKey}", Token);
+        // Each request did what it should, so the logs below saw a refused key, a sign-in and a signed-in read.
+        using (HttpResponseMessage wrong = await browser.GetAsync("tripswitch?key=wrong-admin-key-0123456789", Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        using (HttpResponseMessage signIn = await browser.GetAsync($"tripswitch/status?KEY={GatewayHarness.AdminKey}", Token))
+        {
+            Assert.Equal(HttpStatusCode.SeeOther, signIn.StatusCode);
+        }
+
         using HttpClient client = gateway.HttpClient();
-        await client.PostAsync($"v1/chat/completions?key={GatewayHarness.ClientKey}", new StringContent("""{"model":"gpt-4.1","messages":[]}""", System.Text.Encoding.UTF8, "application/json"), Token);
+        (await client.PostAsync($"v1/chat/completions?key={GatewayHarness.ClientKey}", new StringContent("""{"model":"gpt-4.1","messages":[]}""", System.Text.Encoding.UTF8, "application/json"), Token)).Dispose();
         using HttpClient admin = gateway.HttpClient(GatewayHarness.AdminKey);
-        await admin.GetAsync("tripswitch/status", Token);
+        using (HttpResponseMessage status = await admin.GetAsync("tripswitch/status", Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+        }
 
         Assert.Contains(gateway.Logs.Lines, l => l.Contains("Request starting", StringComparison.Ordinal)); // the hosting log is on
         Assert.Contains(gateway.Logs.Lines, l => l.Contains("/tripswitch/status", StringComparison.Ordinal));

@@ -135,35 +135,60 @@ public sealed class GatewaySecurityTests : IAsyncLifetime
     [Fact]
     public async Task HostHeadersPathTricksAndRedirects_NeverReachAnotherHost()
     {
-        _upstream.RespondWith(context =>
-        {
-            context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
-            context.Response.Headers.Location = new Uri(_elsewhere.BaseAddress, "v1/chat/completions").AbsoluteUri;
-            return Task.CompletedTask;
-        });
+        const string Answer = """{"id":"chatcmpl-1","object":"chat.completion","choices":[]}""";
+        _upstream.RespondWithBody(StatusCodes.Status200OK, Answer, ("Content-Type", "application/json"));
         using var handler = new HttpClientHandler { AllowAutoRedirect = false };
         using var client = new HttpClient(handler) { BaseAddress = _gateway.Address };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHarness.ClientKey);
         string elsewhere = _elsewhere.BaseAddress.Authority;
+
+        // Each trick is answered by the configured upstream, which gets the request on its own path and Host.
+        int expected = 0;
         foreach (string path in new[] { "v1/chat/completions", $"v1/chat/completions?host={elsewhere}", "v1/chat/completions/../../../v1/chat/completions" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json(ChatBody) };
             request.Headers.Host = elsewhere;
             request.Headers.Add("X-Forwarded-Host", elsewhere);
             request.Headers.Add("Forwarded", $"host={elsewhere}");
-            await client.SendAsync(request, Token);
+            using HttpResponseMessage response = await client.SendAsync(request, Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(Answer, await response.Content.ReadAsStringAsync(Token));
+            Assert.Equal(++expected, _upstream.Received.Count);
         }
 
         using var absolute = new HttpRequestMessage(HttpMethod.Post, new Uri(_elsewhere.BaseAddress, "v1/chat/completions")) { Content = Json(ChatBody) };
         absolute.Headers.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHarness.ClientKey);
         // An absolute-form target sent to the gateway's socket (as a proxy client would): still only the upstream.
         using var viaProxy = new HttpClient(new HttpClientHandler { Proxy = new WebProxy(_gateway.Address), UseProxy = true, AllowAutoRedirect = false });
-        await viaProxy.SendAsync(absolute, Token);
+        using (HttpResponseMessage proxied = await viaProxy.SendAsync(absolute, Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, proxied.StatusCode);
+            Assert.Equal(Answer, await proxied.Content.ReadAsStringAsync(Token));
+            Assert.Equal(++expected, _upstream.Received.Count);
+        }
 
-        Assert.Empty(_elsewhere.Received);
         Assert.All(_upstream.Received, r => Assert.Equal("/v1/chat/completions", r.Path));
         Assert.All(_upstream.Received, r => Assert.Equal(_upstream.BaseAddress.Authority, r.Headers["Host"]));
         Assert.All(_upstream.Received, r => Assert.False(r.Headers.ContainsKey("X-Forwarded-Host")));
+        Assert.All(_upstream.Received, r => Assert.False(r.Headers.ContainsKey("Forwarded")));
+
+        // The upstream redirects elsewhere: the gateway neither follows it nor passes its Location on.
+        _upstream.RespondWith(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            context.Response.Headers.Location = new Uri(_elsewhere.BaseAddress, "v1/chat/completions").AbsoluteUri;
+            return Task.CompletedTask;
+        });
+        using (var redirected = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(ChatBody) })
+        using (HttpResponseMessage response = await client.SendAsync(redirected, Token))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+            Assert.Null(response.Headers.Location);
+            Assert.Contains("\"code\":\"upstream_redirect\"", await response.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        }
+
+        Assert.True(_upstream.Received.Count > expected, "the redirecting upstream was asked");
+        Assert.Empty(_elsewhere.Received);
     }
 
     [Fact]

@@ -51,9 +51,10 @@ public sealed class HandlerOptionsFromConfigurationTests
         builder.Services.AddHttpClient("billing").AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
         using IHost host = builder.Build();
 
-        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        // The binder's own error (ErrorOnUnknownConfiguration), raised when the options are validated on start.
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
-        Assert.Contains("Timout", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'Timout'", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -132,9 +132,14 @@ internal sealed class Fleet : IAsyncDisposable
         return breakers;
     }
 
-    public string HashKey(string circuit) => RedisKeyLayout.Hash(Prefix, circuit);
+    /// <summary>The circuit's state hash, <c>prefix{c:name}</c>: the documented layout written out, not asked of the code under test.</summary>
+    public string HashKey(string circuit) => LayoutHash(Prefix, circuit);
 
-    public string LeasesKey(string circuit) => RedisKeyLayout.Leases(Prefix, circuit);
+    /// <summary>The circuit's probe leases, <c>prefix{c:name}:leases</c>, written out like <see cref="HashKey"/>.</summary>
+    public string LeasesKey(string circuit) => LayoutHash(Prefix, circuit) + ":leases";
+
+    /// <summary>The documented key of a circuit's state hash, <c>prefix{c:name}</c>, written out (not taken from <c>RedisKeyLayout</c>).</summary>
+    public static string LayoutHash(string prefix, string circuit) => prefix + "{c:" + circuit + "}";
 
     /// <summary>A field of the circuit's hash as a number (null when missing).</summary>
     public async Task<long?> Field(string circuit, string field)

@@ -325,7 +325,7 @@ public class RetryAfterTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = Create(time, o => o.RetryAfterExtractor = _ => throw new InvalidOperationException("extractor bug"));
 
-        Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw new TestFailureException()));
+        Assert.Throws<TestFailureException>(() => breaker.Execute(() => throw new TestFailureException())); // the caller's own, not the extractor's
 
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.Equal(1, breaker.GetSummary().Failed);
@@ -341,7 +341,7 @@ public class RetryAfterTests
         time.Advance(TimeSpan.FromSeconds(5));
         extractorBroken = true;
 
-        Assert.ThrowsAny<Exception>(() => breaker.Execute(() => throw new TestFailureException())); // the probe fails
+        Assert.Throws<TestFailureException>(() => breaker.Execute(() => throw new TestFailureException())); // the probe fails, with its own error
 
         // The failed probe reopens the circuit; a lost report would leave it half-open with its only slot taken.
         Assert.Equal(CircuitState.Open, breaker.State);

@@ -66,7 +66,7 @@ public class SharedCircuitTests
         Assert.Equal("test", coordinator.Circuit.Name);
         Assert.Equal(TimeSpan.FromSeconds(7), coordinator.Circuit.Options.RecoveryTimeout);
         Assert.Equal(CircuitState.Closed, coordinator.Circuit.State);
-        Assert.Equal(CircuitBreakerDefaults.DefaultMaxRecoveryTimeout, coordinator.Circuit.MaxOpenPeriod);
+        Assert.Equal(TimeSpan.FromMinutes(10), coordinator.Circuit.MaxOpenPeriod); // the documented default MaxRecoveryTimeout (7 s is below it)
     }
 
     [Fact]
