@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using Tripswitch.Testing;
 
 namespace Tripswitch.Demo.Tests.Infrastructure;
 
