@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Time.Testing;
 using Tripswitch.Http.Tests.Infrastructure;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Http.Tests;
@@ -259,7 +260,7 @@ public sealed class CircuitBreakerHandlerTests
             var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using CancellationTokenRegistration registration = cancellationToken.Register(() => cancelled.TrySetResult());
             _entered.TrySetResult();
-            await cancelled.Task;
+            await cancelled.Task.WaitAsync(TestContext.Current.CancellationToken);
             throw new HttpRequestException(HttpRequestError.ConnectionError, "The connection was closed.", new IOException("Connection reset by peer."));
         }
     }

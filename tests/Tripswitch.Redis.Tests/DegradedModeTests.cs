@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using StackExchange.Redis;
 using Tripswitch.Redis.Tests.Infrastructure;
 using Tripswitch.Testing.Redis;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests;
@@ -182,7 +183,7 @@ internal sealed class CallerLoad : IAsyncDisposable
         if (!_stop.IsCancellationRequested)
         {
             await _stop.CancelAsync();
-            await Task.WhenAll(_loops);
+            await Task.WhenAll(_loops).Within("the load loops to stop");
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Tripswitch.Redis.Tests.Infrastructure;
 using Tripswitch.Testing.Redis;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Redis.Tests;
@@ -154,7 +155,7 @@ internal sealed class FleetProcess : IAsyncDisposable
     public void Kill()
     {
         _process.Kill();
-        _process.WaitForExit();
+        Assert.True(_process.WaitForExit(Eventually.Timeout), "the killed fleet node did not exit");
     }
 
     private async Task<string> ReadAsync(TimeSpan timeout)
@@ -191,7 +192,7 @@ internal sealed class FleetProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             _process.Kill();
-            await _process.WaitForExitAsync();
+            await _process.WaitForExitAsync().Within("the killed fleet node to exit");
         }
 
         _process.Dispose();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Tests;
@@ -407,7 +408,7 @@ public class CircuitBreakerFallbackTests
         bool finished = done.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         if (finished)
         {
-            thread.Join();
+            Eventually.Ended(thread, "the finished call's thread");
         }
 
         return finished;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Time.Testing;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Tests;
@@ -335,7 +336,7 @@ public class CircuitBreakerRegistryTests
             Assert.Equal(r + 1, registry.Count);
         }
 
-        threads.ForEach(t => t.Join());
+        threads.ForEach(t => Eventually.Ended(t, "a racing thread"));
         Assert.Empty(failures);
     }
 
@@ -409,7 +410,7 @@ public class CircuitBreakerRegistryTests
         })).ToList();
         threads.ForEach(t => t.Start());
         start.Set();
-        threads.ForEach(t => t.Join());
+        threads.ForEach(t => Eventually.Ended(t, "a racing thread"));
 
         Assert.True(violation == 0, $"Count reached {violation} (max seen {maxSeen}), above the bound {Bound}");
         Assert.InRange(maxSeen, Capacity - (Capacity / 16), Bound);
@@ -592,7 +593,7 @@ public class CircuitBreakerRegistryTests
 
         bool kept = registry.TryGet("busy", out CircuitBreaker? stillThere);
         release.Set();
-        caller.Join();
+        Eventually.Ended(caller, "the released caller");
 
         Assert.True(kept);
         Assert.Same(busy, stillThere);

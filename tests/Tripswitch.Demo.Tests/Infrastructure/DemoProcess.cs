@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using Tripswitch.Testing;
 
 namespace Tripswitch.Demo.Tests.Infrastructure;
 
@@ -67,12 +68,12 @@ internal static class DemoProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            await Task.WhenAll(readOut, readErr);
+            await process.WaitForExitAsync().Within("the killed demo to exit");
+            await Task.WhenAll(readOut, readErr).Within("the killed demo's output to end");
             Assert.Fail($"The demo ({string.Join(' ', args)}) did not finish within {timeout}.\n{new DemoRun(-1, stdout.ToString(), stderr.ToString())}");
         }
 
-        await Task.WhenAll(readOut, readErr);
+        await Task.WhenAll(readOut, readErr).Within("the demo's output to end");
         return new DemoRun(process.ExitCode, stdout.ToString(), stderr.ToString());
     }
 

@@ -72,6 +72,51 @@ public sealed class HeaderPolicyTests
         Assert.False(received.ContainsKey("Authorization"));
     }
 
+    [Theory]
+    [InlineData("x-goog-api-key")] // a provider whose key goes in its own header
+    [InlineData("api-key")]
+    [InlineData(null)] // a provider with no key at all
+    public async Task NoCredentialOfTheClients_ReachesTheProvider_WhereverTheProvidersKeyGoes(string? keyHeader)
+    {
+        await using ScriptedServer upstream = await ScriptedServer.StartAsync();
+        await using GatewayHarness gateway = await GatewayHarness.StartAsync(
+            c =>
+            {
+                if (keyHeader is null)
+                {
+                    c.Remove("Gateway:Providers:fake:ApiKey");
+                }
+                else
+                {
+                    c["Gateway:Providers:fake:ApiKeyHeader"] = keyHeader;
+                }
+            },
+            new Uri(upstream.BaseAddress, "v1"));
+        using HttpClient client = gateway.HttpClient(); // its Authorization carries the gateway key
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(ChatBody) };
+        foreach (string credential in new[] { "api-key", "x-api-key", "x-goog-api-key", "Proxy-Authorization", "Cookie", "X-Auth-Token", "OpenAI-Organization", "OpenAI-Project" })
+        {
+            request.Headers.TryAddWithoutValidation(credential, $"client-secret-{credential}");
+        }
+
+        HttpResponseMessage response = await client.SendAsync(request, Token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        IReadOnlyDictionary<string, string> received = Assert.Single(upstream.Received).Headers;
+        foreach ((string name, string value) in received)
+        {
+            Assert.DoesNotContain("client-secret", value, StringComparison.Ordinal);
+            Assert.DoesNotContain(GatewayHarness.ClientKey, value, StringComparison.Ordinal);
+            Assert.True(keyHeader is not null && name.Equals(keyHeader, StringComparison.OrdinalIgnoreCase) || !value.Contains(GatewayHarness.ProviderKey, StringComparison.Ordinal), $"the provider key went in {name}");
+        }
+
+        Assert.False(received.ContainsKey("Authorization"), "an Authorization reached a provider whose key goes elsewhere (or nowhere)");
+        if (keyHeader is not null)
+        {
+            Assert.Equal(GatewayHarness.ProviderKey, received[keyHeader]);
+        }
+    }
+
     [Fact]
     public async Task ProviderWithoutAKey_ForwardsNoCredentialOfTheClients()
     {

@@ -5,6 +5,7 @@ using OpenAI;
 using OpenAI.Chat;
 using Tripswitch.FakeLlm;
 using Tripswitch.Gateway.Tests.Infrastructure;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Gateway.Tests.Forwarding;
@@ -171,9 +172,9 @@ public sealed class OpenAIClientTests : IAsyncLifetime
             _gateway.Upstream.Model("gpt-4o-mini").Enqueue(hang);
             using var leave = CancellationTokenSource.CreateLinkedTokenSource(Token);
             Task call = Chat("gpt-4o-mini").CompleteChatAsync([new UserChatMessage("Hi")], cancellationToken: leave.Token);
-            await hang.Entered.WaitAsync(Token);
+            await hang.Entered.Within("the upstream to receive the request");
             await leave.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.Within("the client's cancelled call to end"));
             await _gateway.Logs.WaitForForwardedAsync("fake/gpt-4o-mini", count: i);
         }
 

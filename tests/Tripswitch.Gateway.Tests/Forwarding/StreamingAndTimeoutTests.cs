@@ -58,7 +58,7 @@ public sealed class StreamingAndTimeoutTests
         Assert.Equal("fake/gpt-4.1-mini", response.Headers.GetValues("X-Tripswitch-Circuit").Single());
         CircuitSummary summary = gateway.Registry.Get("fake/gpt-4.1").GetSummary();
         Assert.Equal((0, 1), (summary.Successful, summary.Failed));
-        await hang.ClientGone.WaitAsync(Token); // the gateway let go of the silent upstream
+        await hang.ClientGone.Within("the gateway to let go of the silent upstream");
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Xunit;
 
 namespace Tripswitch.Testing;
 
@@ -50,13 +51,22 @@ public sealed class RestartableServer : IAsyncDisposable
         return server;
     }
 
+    // A kill or restart still running after this long is stuck (a server that never stops): fail, don't wait on.
+    private async Task EnterAsync()
+    {
+        if (!await _gate.WaitAsync(Eventually.Timeout * 4, TestContext.Current.CancellationToken))
+        {
+            throw new TimeoutException("Timed out waiting for the server's previous kill or restart to end.");
+        }
+    }
+
     /// <summary>Stops the server at once: it stops listening and aborts every open connection (no graceful drain).</summary>
     /// <returns>A task that completes when the server is down.</returns>
     public Task KillAsync() => KillAsync(counted: true);
 
     private async Task KillAsync(bool counted)
     {
-        await _gate.WaitAsync();
+        await EnterAsync();
         try
         {
             if (_app is { } app)
@@ -79,7 +89,7 @@ public sealed class RestartableServer : IAsyncDisposable
     /// <returns>A task that completes when the server listens.</returns>
     public async Task RestartAsync()
     {
-        await _gate.WaitAsync();
+        await EnterAsync();
         try
         {
             if (_app is not null)

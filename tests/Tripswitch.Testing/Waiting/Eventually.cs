@@ -68,6 +68,17 @@ public static class Eventually
         }
     }
 
+    /// <summary>Waits for <paramref name="thread"/> to end; fails the test naming <paramref name="what"/> if it is still running after <paramref name="timeout"/>.</summary>
+    public static void Ended(Thread thread, string what, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(thread);
+        TimeSpan bound = timeout ?? Timeout;
+        if (!thread.Join(bound))
+        {
+            throw new TimeoutException($"Timed out after {bound.TotalMilliseconds} ms waiting for: {what}.");
+        }
+    }
+
     /// <summary>A token cancelled after <paramref name="timeout"/> (default <see cref="Timeout"/>) or when the test is cancelled.</summary>
     public static CancellationTokenSource Deadline(TimeSpan? timeout = null)
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Tests.Controller;
@@ -78,7 +79,7 @@ public class CircuitStateMachineTests
         _time.Advance(_recovery);
         Assert.Equal(CircuitState.HalfOpen, breaker.State);
         release.Set();
-        thread.Join();
+        Eventually.Ended(thread, "the released call's thread");
 
         if (fails)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Time.Testing;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Tests.Controller;
@@ -180,7 +181,7 @@ public class ConcurrencyTests
                             gate.SetResult();
                         }
 
-                        await gate.Task;
+                        await gate.Task.WaitAsync(Ct);
                     },
                     Ct);
                 Task task = call.AsTask();

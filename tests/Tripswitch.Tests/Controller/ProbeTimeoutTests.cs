@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Tripswitch.Tests.Health;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Tests.Controller;
@@ -145,7 +146,7 @@ public class ProbeTimeoutTests
         var time = new FakeTimeProvider();
         CircuitBreaker breaker = CreateHalfOpen(time, o => o.SuccessThreshold = 1);
         var upstream = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        ValueTask<int> probe = breaker.ExecuteAsync(async ct => await upstream.Task, TestContext.Current.CancellationToken);
+        ValueTask<int> probe = breaker.ExecuteAsync(async ct => await upstream.Task.WaitAsync(TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
 
         time.Advance(_probeTimeout - TimeSpan.FromTicks(1));
         CircuitOpenException before = await Assert.ThrowsAsync<CircuitOpenException>(

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Tripswitch.Controller;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Tests.Controller;
@@ -91,7 +92,7 @@ public class TransitionLogTests
                 }
             })).ToArray();
             Array.ForEach(threads, t => t.Start());
-            Array.ForEach(threads, t => t.Join());
+            Array.ForEach(threads, t => Eventually.Ended(t, "a recording thread"));
             log.Dispatch();
 
             Assert.Equal(0, overlap);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tripswitch.Testing;
 using Xunit;
 
 namespace Tripswitch.Tests.Telemetry;
@@ -60,7 +61,7 @@ public class ActivityWatchTests
             thread.Start();
         }
 
-        thread.Join();
+        Eventually.Ended(thread, "the thread under the activity");
         return result;
     }
 }
