@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 
 namespace Tripswitch.Http;
@@ -9,8 +10,8 @@ public sealed class CircuitBreakerHandlerOptions
     /// Chooses the circuit of a request. Requests with the same key share a circuit in the registry.
     /// </summary>
     /// <value>
-    /// Defaults to <see langword="null"/>: one circuit per authority, the key being scheme, host and port
-    /// (<c>https://api.openai.com:443</c>). Use e.g. host + path, or a model name, for finer circuits.
+    /// Defaults to <see langword="null"/>: one circuit per authority, named by <see cref="AuthorityKey(Uri)"/>
+    /// (<c>api.openai.com</c>, <c>127.0.0.1-4100</c>). Use e.g. host + path, or a model name, for finer circuits.
     /// </value>
     public Func<HttpRequestMessage, string>? KeySelector { get; set; }
 
@@ -87,16 +88,50 @@ public sealed class CircuitBreakerHandlerOptions
         return code >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
     }
 
-    /// <summary>The default key: the request's scheme, host and port.</summary>
+    /// <summary>
+    /// The default key: the circuit name of the request's authority, as <see cref="AuthorityKey(Uri)"/> writes it
+    /// (<c>api.openai.com</c>, <c>127.0.0.1-4100</c>).
+    /// </summary>
     /// <param name="request">The request.</param>
-    /// <returns>The key, like <c>https://api.openai.com:443</c>.</returns>
+    /// <returns>The key, a name configuration accepts (<c>Tripswitch:Circuits:127.0.0.1-4100</c>).</returns>
     /// <exception cref="InvalidOperationException">The request has no absolute URI.</exception>
     public static string AuthorityKey(HttpRequestMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        Uri uri = request.RequestUri is { IsAbsoluteUri: true } absolute
-            ? absolute
+        return request.RequestUri is { IsAbsoluteUri: true } absolute
+            ? AuthorityKey(absolute)
             : throw new InvalidOperationException("The request has no absolute RequestUri, so its circuit can't be chosen by authority; set HttpClient.BaseAddress or a KeySelector.");
-        return $"{uri.Scheme}://{uri.Host}:{uri.Port}";
+    }
+
+    /// <summary>
+    /// The circuit name of a URI's authority, the one rule behind the handler's default circuits (and the Polly HTTP
+    /// pipelines that share them): the host, lower-cased, then <c>-</c> and the port only when the port is not the
+    /// scheme's default, with every <c>:</c> written as <c>-</c> (an IPv6 address keeps its brackets). The scheme, path,
+    /// query and user info are not part of it. The name never contains <c>:</c>, so configuration can name it:
+    /// <c>"Tripswitch": { "Circuits": { "127.0.0.1-4100": { "FailureThreshold": 3 } } }</c>.
+    /// </summary>
+    /// <remarks>
+    /// <c>https://api.openai.com/v1/chat</c> → <c>api.openai.com</c>; <c>http://127.0.0.1:4100/</c> →
+    /// <c>127.0.0.1-4100</c>; <c>https://API.Example.com:8443</c> → <c>api.example.com-8443</c>;
+    /// <c>http://[::1]:5000</c> → <c>[--1]-5000</c>. An internationalized host is written in its ASCII (punycode) form.
+    /// Because the scheme is left out, <c>http://host</c> and <c>https://host</c> share a circuit.
+    /// </remarks>
+    /// <param name="uri">An absolute URI.</param>
+    /// <returns>The circuit name.</returns>
+    /// <exception cref="ArgumentException"><paramref name="uri"/> is not absolute or has no host.</exception>
+    public static string AuthorityKey(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (!uri.IsAbsoluteUri || uri.Host.Length == 0)
+        {
+            throw new ArgumentException($"The URI '{uri}' has no host; a circuit is chosen by the authority of an absolute URI with a host (such as https://api.openai.com/v1/).", nameof(uri));
+        }
+
+        // IdnHost is ASCII (punycode) for DNS names but drops an IPv6 address's brackets; Host keeps them (without a zone id).
+        string host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost;
+        string authority = uri.IsDefaultPort || uri.Port < 0
+            ? host
+            : string.Create(CultureInfo.InvariantCulture, $"{host}-{uri.Port}");
+        return authority.Replace(':', '-').ToLowerInvariant();
     }
 }

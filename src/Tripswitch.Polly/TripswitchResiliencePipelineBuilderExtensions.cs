@@ -42,8 +42,9 @@ public static class TripswitchResiliencePipelineBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var strategy = new TripswitchResilienceStrategy<object>(options); // stateless: shared by every pipeline built
-        return builder.AddStrategy(_ => strategy, options);
+        TripswitchStrategyOptions<object> snapshot = TripswitchResilienceStrategy<object>.Snapshot(options);
+        StrategyCircuits? circuits = StrategyCircuits.For(snapshot); // shared by the pipelines built: one callback per transition
+        return builder.AddStrategy(_ => new TripswitchResilienceStrategy<object>(snapshot, circuits), snapshot); // one per pipeline: disposed with it
     }
 
     /// <summary>Adds a strategy that runs every execution through <paramref name="breaker"/>; every result is a success.</summary>
@@ -66,7 +67,8 @@ public static class TripswitchResiliencePipelineBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var strategy = new TripswitchResilienceStrategy<TResult>(options); // stateless: shared by every pipeline built
-        return builder.AddStrategy(_ => strategy, options);
+        TripswitchStrategyOptions<TResult> snapshot = TripswitchResilienceStrategy<TResult>.Snapshot(options);
+        StrategyCircuits? circuits = StrategyCircuits.For(snapshot); // shared by the pipelines built: one callback per transition
+        return builder.AddStrategy(_ => new TripswitchResilienceStrategy<TResult>(snapshot, circuits), snapshot); // one per pipeline: disposed with it
     }
 }

@@ -12,21 +12,53 @@ namespace Tripswitch.Polly;
 /// <see cref="TripswitchStrategyOptions{TResult}.IsFailure"/>. If that predicate throws, the call counts as failed (so the
 /// permit is never lost) and the predicate's exception surfaces: it is a bug the user must see.
 /// </remarks>
-internal sealed class TripswitchResilienceStrategy<TResult> : ResilienceStrategy<TResult>
+internal sealed class TripswitchResilienceStrategy<TResult> : ResilienceStrategy<TResult>, IDisposable
 {
     private readonly CircuitBreaker? _breaker;
     private readonly CircuitBreakerRegistry? _registry;
     private readonly Func<ResilienceContext, string>? _keySelector;
     private readonly Func<TResult, bool>? _isFailure;
     private readonly Func<TResult, TimeSpan?>? _retryAfter;
+    private readonly StrategyCircuits? _circuits;
+    private int _disposed;
 
-    public TripswitchResilienceStrategy(TripswitchStrategyOptions<TResult> options)
+    /// <summary>Creates the strategy of one pipeline; <paramref name="circuits"/> (shared by the pipelines of one <c>AddTripswitch</c>) counts it.</summary>
+    public TripswitchResilienceStrategy(TripswitchStrategyOptions<TResult> options, StrategyCircuits? circuits)
     {
         _breaker = options.Breaker;
         _registry = options.Registry;
         _keySelector = options.KeySelector;
         _isFailure = options.IsFailure;
         _retryAfter = options.RetryAfter;
+        _circuits = circuits;
+        _circuits?.PipelineBuilt();
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="options"/> taken when the strategy is added, so later changes to the options can't reach
+    /// the pipelines built afterwards.
+    /// </summary>
+    public static TripswitchStrategyOptions<TResult> Snapshot(TripswitchStrategyOptions<TResult> options) => new()
+    {
+        Name = options.Name,
+        Breaker = options.Breaker,
+        Registry = options.Registry,
+        KeySelector = options.KeySelector,
+        IsFailure = options.IsFailure,
+        RetryAfter = options.RetryAfter,
+        OnOpened = options.OnOpened,
+        OnClosed = options.OnClosed,
+        OnHalfOpened = options.OnHalfOpened,
+        ManualControl = options.ManualControl,
+    };
+
+    /// <summary>Polly disposes a strategy with its pipeline (e.g. when a reload rebuilds it): its callbacks stop with the last such pipeline.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _circuits?.PipelineDisposed();
+        }
     }
 
     protected override async ValueTask<Outcome<TResult>> ExecuteCore<TState>(
@@ -35,6 +67,11 @@ internal sealed class TripswitchResilienceStrategy<TResult> : ResilienceStrategy
         TState state)
     {
         CircuitBreaker breaker = _breaker ?? _registry!.Get(_keySelector!(context));
+        if (_circuits is not null && _breaker is null)
+        {
+            _circuits.Attach(breaker); // a registry's circuit joins the callbacks and the manual control on its first execution here
+        }
+
         if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
         {
             return Outcome.FromException<TResult>(rejection.ToException());

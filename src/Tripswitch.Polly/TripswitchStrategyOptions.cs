@@ -36,6 +36,36 @@ public class TripswitchStrategyOptions<TResult> : ResilienceStrategyOptions
     /// <value>Defaults to <see langword="null"/>: results give no hint (exceptions still can, see <see cref="IRetryAfterHint"/>).</value>
     public Func<TResult, TimeSpan?>? RetryAfter { get; set; }
 
+    /// <summary>
+    /// Called when a circuit of this strategy opens: <see cref="CircuitTransition.To"/> is <see cref="CircuitState.Open"/>
+    /// (its <see cref="CircuitTransition.Cause"/> is the failure that tripped it, when there is one) or
+    /// <see cref="CircuitState.Isolated"/> (an operator, or <see cref="ManualControl"/>, forced it open).
+    /// </summary>
+    /// <remarks>
+    /// The circuits of this strategy are <see cref="Breaker"/>, or each circuit of <see cref="Registry"/> from the first
+    /// execution this strategy runs through it; a transition counts whichever caller of the circuit caused it. The
+    /// callbacks come from <see cref="CircuitBreaker.StateChanged"/>: once per transition, in order, outside any lock, on
+    /// the thread that delivers the circuit's transitions. That thread doesn't wait for a callback that completes
+    /// asynchronously, and an exception from a callback is ignored, as a throwing <see cref="CircuitBreaker.StateChanged"/>
+    /// handler's is. The pipelines built from one <c>AddTripswitch</c> call share the callbacks (one call per transition
+    /// however many were built); they stop once all of those pipelines are disposed (as an <c>AddResilienceHandler</c>
+    /// pipeline is when a reload rebuilds it).
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Func<CircuitTransition, ValueTask>? OnOpened { get; set; }
+
+    /// <summary>Called when a circuit of this strategy closes (<see cref="CircuitTransition.To"/> is <see cref="CircuitState.Closed"/>), as <see cref="OnOpened"/> is called.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Func<CircuitTransition, ValueTask>? OnClosed { get; set; }
+
+    /// <summary>Called when a circuit of this strategy goes half-open (<see cref="CircuitTransition.To"/> is <see cref="CircuitState.HalfOpen"/>), as <see cref="OnOpened"/> is called.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Func<CircuitTransition, ValueTask>? OnHalfOpened { get; set; }
+
+    /// <summary>A handle that isolates and closes the circuits of this strategy (<see cref="TripswitchManualControl"/>); one handle may serve several strategies.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public TripswitchManualControl? ManualControl { get; set; }
+
     /// <summary>Every problem with these options, as data; empty when they are valid.</summary>
     /// <returns>The errors.</returns>
     public IReadOnlyList<OptionError> GetValidationErrors()

@@ -43,7 +43,7 @@ public sealed class CircuitBreakerHandlerTests
     }
 
     [Fact]
-    public async Task DefaultKey_IsSchemeHostAndPort_SharedByEveryPathOfTheServer()
+    public async Task DefaultKey_IsHostDashPort_SharedByEveryPathOfTheServer()
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync();
         server.Respond(500);
@@ -52,7 +52,7 @@ public sealed class CircuitBreakerHandlerTests
         (await client.GetAsync(server, "v1/chat/completions")).Dispose();
         await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync(server, "v1/models?x=1"));
 
-        Assert.Equal($"http://127.0.0.1:{server.BaseAddress.Port}", Assert.Single(client.Registry.Status()).Key);
+        Assert.Equal($"127.0.0.1-{server.BaseAddress.Port}", Assert.Single(client.Registry.Status()).Key); // written out, not from the key function
         Assert.Equal(1, server.Requests);
     }
 
@@ -165,7 +165,7 @@ public sealed class CircuitBreakerHandlerTests
             () => client.Http.GetAsync(address, TestContext.Current.CancellationToken));
         Assert.Equal(HttpRequestError.ConnectionError, refused.HttpRequestError);
 
-        CircuitBreaker circuit = client.Circuit($"http://127.0.0.1:{address.Port}");
+        CircuitBreaker circuit = client.Circuit(CircuitBreakerHandlerOptions.AuthorityKey(address));
         Assert.Equal(CircuitState.Open, circuit.State);
         Assert.Equal(1, circuit.GetSummary().Failed);
         await Assert.ThrowsAsync<CircuitOpenException>(() => client.Http.GetAsync(address, TestContext.Current.CancellationToken));
@@ -242,7 +242,8 @@ public sealed class CircuitBreakerHandlerTests
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call); // what HttpClient makes of it
-        CircuitSummary summary = registry.Get("http://127.0.0.1:9").GetSummary();
+        Assert.Equal("127.0.0.1-9", Assert.Single(registry.Status()).Key); // the call's circuit, not one Get would create
+        CircuitSummary summary = registry.Get("127.0.0.1-9").GetSummary();
         Assert.Equal(0, summary.Failed);
         Assert.Equal(1, summary.Ignored);
         Assert.Equal(CircuitState.Closed, summary.State);

@@ -19,7 +19,7 @@ public sealed class ClassifierTests
 
         await Assert.ThrowsAsync<PredicateBugException>(() => client.Http.GetAsync(address, TestContext.Current.CancellationToken));
 
-        CircuitBreaker circuit = client.Circuit($"http://127.0.0.1:{address.Port}");
+        CircuitBreaker circuit = client.Circuit(CircuitBreakerHandlerOptions.AuthorityKey(address));
         Assert.Equal(1, circuit.GetSummary().Failed);
         Assert.Equal(CircuitState.Open, circuit.State);
     }
@@ -34,7 +34,7 @@ public sealed class ClassifierTests
 
         Assert.Throws<PredicateBugException>(() => client.Http.Send(request, TestContext.Current.CancellationToken));
 
-        Assert.Equal(1, client.Circuit($"http://127.0.0.1:{address.Port}").GetSummary().Failed);
+        Assert.Equal(1, client.Circuit(CircuitBreakerHandlerOptions.AuthorityKey(address)).GetSummary().Failed);
     }
 
     private sealed class PredicateBugException : Exception

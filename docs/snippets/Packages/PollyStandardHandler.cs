@@ -20,7 +20,7 @@ internal static class PollyStandardHandler
             pipeline.AddTripswitch(new TripswitchStrategyOptions<HttpResponseMessage>
             {
                 Registry = context.ServiceProvider.GetRequiredService<CircuitBreakerRegistry>(),
-                KeySelector = resilience => resilience.GetRequestMessage()!.RequestUri!.Authority,
+                KeySelector = resilience => CircuitBreakerHandlerOptions.AuthorityKey(resilience.GetRequestMessage()!),
                 IsFailure = CircuitBreakerHandlerOptions.IsTransientFailure,   // 5xx, 408, 429
                 RetryAfter = response => RetryAfterParser.Parse(response, TimeProvider.System),
             });

@@ -11,7 +11,7 @@ internal static class Http
             .AddCircuitBreakerHandler(o =>
             {
                 // The model is in the request body, not in the URL: one client per model, keyed like that model's circuit in
-                // appsettings ("Circuits": { "openai/gpt-4.1": ... }). Without a KeySelector: one circuit per scheme+host+port.
+                // appsettings ("Circuits": { "openai/gpt-4.1": ... }). Without a KeySelector: one circuit per host[-port].
                 o.KeySelector = _ => "openai/gpt-4.1";
                 o.Timeout = TimeSpan.FromSeconds(30);       // a hung request counts as a failure (HttpClient.Timeout can't be seen from a handler)
                 o.ReturnServiceUnavailableWhenOpen = false; // true: a synthesized 503 with Retry-After instead of CircuitOpenException

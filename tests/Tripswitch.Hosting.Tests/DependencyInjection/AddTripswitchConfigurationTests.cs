@@ -262,6 +262,30 @@ public class AddTripswitchConfigurationTests
     }
 
     [Fact]
+    public async Task AddTripswitch_CircuitSectionNamedByTheHandlersDefaultKey_ConfiguresThatHostsCircuit()
+    {
+        await using ScriptedServer upstream = await ScriptedServer.StartAsync();
+        upstream.Respond(500);
+        string name = $"127.0.0.1-{upstream.BaseAddress.Port}"; // written out: the name a user puts in appsettings
+        HostApplicationBuilder builder = BuilderWith(
+            ("Defaults:FailureThreshold", "5"),
+            ($"Circuits:{name}:FailureThreshold", "2"));
+        builder.Services.AddHttpClient("upstream", c => c.BaseAddress = upstream.BaseAddress)
+            .AddCircuitBreakerHandler(); // no KeySelector: the default key
+        await using TestHost host = await TestHost.StartAsync(builder);
+        HttpClient client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("upstream");
+
+        using HttpResponseMessage first = await client.GetAsync(new Uri("v1", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(CircuitState.Closed, host.Registry.Status()[name]);
+        using HttpResponseMessage second = await client.GetAsync(new Uri("v1", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(CircuitState.Open, host.Registry.Status()[name]); // 2, the circuit's section, not the default 5
+        CircuitOpenException rejected = await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync(new Uri("v1", UriKind.Relative), TestContext.Current.CancellationToken));
+        Assert.Equal(name, rejected.CircuitName);
+        Assert.Equal(2, upstream.Requests);
+    }
+
+    [Fact]
     public async Task AddTripswitch_CalledTwice_RegistersOneRegistryWithBothConfigurations()
     {
         HostApplicationBuilder builder = TestHost.CreateBuilder();

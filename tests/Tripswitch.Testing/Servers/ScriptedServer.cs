@@ -22,8 +22,11 @@ public sealed class ScriptedServer : IAsyncDisposable
     /// <summary>The server's address, <c>http://127.0.0.1:port/</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>The circuit key the HTTP handler uses by default for this server: scheme://host:port.</summary>
-    public string AuthorityKey => $"{BaseAddress.Scheme}://{BaseAddress.Host}:{BaseAddress.Port}";
+    /// <summary>
+    /// The circuit key the HTTP handler uses by default for this server (<c>127.0.0.1-port</c>), from the library's one
+    /// key function, <see cref="Tripswitch.Http.CircuitBreakerHandlerOptions.AuthorityKey(Uri)"/>.
+    /// </summary>
+    public string AuthorityKey => Tripswitch.Http.CircuitBreakerHandlerOptions.AuthorityKey(BaseAddress);
 
     /// <summary>How many requests reached the server.</summary>
     public int Requests => Volatile.Read(ref _requests);
