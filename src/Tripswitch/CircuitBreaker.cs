@@ -9,9 +9,10 @@ namespace Tripswitch;
 /// number of test calls before trusting it again.
 /// </summary>
 /// <remarks>
-/// Every <c>Execute</c> overload is a thin wrapper over the two-step primitive <see cref="AcquirePermit"/> /
-/// <see cref="TryAcquirePermit(out CircuitPermit, out CircuitRejection)"/> followed by one report on the <see cref="CircuitPermit"/>. The closed-state path
-/// takes no lock. Instances are thread-safe.
+/// Every <c>Execute</c> overload takes the steps of the two-step primitive (<see cref="AcquirePermit"/> /
+/// <see cref="TryAcquirePermit(out CircuitPermit, out CircuitRejection)"/>, then one report on the <see cref="CircuitPermit"/>)
+/// through the same state machine, with the closed path inlined for speed: the decisions are the primitive's. The
+/// closed-state path takes no lock. Instances are thread-safe.
 /// </remarks>
 public sealed partial class CircuitBreaker
 {
@@ -219,7 +220,7 @@ public sealed partial class CircuitBreaker
     }
 
     /// <summary>
-    /// A snapshot of the circuit's state, counts and recent transitions (the seed's <c>get_summary()</c>). Like reading
+    /// A snapshot of the circuit's state, counts and recent transitions. Like reading
     /// <see cref="State"/>, it first performs what time alone decides (an open period that ended, a probe that timed out).
     /// </summary>
     /// <returns>The snapshot.</returns>

@@ -5,7 +5,7 @@ using Tripswitch.Sharing;
 namespace Tripswitch;
 
 /// <summary>
-/// Per-endpoint circuit breakers (the seed's <c>CircuitBreakerRegistry</c>): one breaker per key such as
+/// Per-endpoint circuit breakers: one breaker per key such as
 /// <c>openai/gpt-4.1</c>, created on first use, named after its key, and bounded in number.
 /// </summary>
 /// <remarks>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Tripswitch;
 
 /// <summary>
-/// A snapshot of a circuit's state and statistics (the seed's <c>get_summary()</c>). The counts are exact:
+/// A snapshot of a circuit's state and statistics. The counts are exact:
 /// <see cref="TotalCalls"/> = <see cref="Successful"/> + <see cref="Failed"/> + <see cref="Rejected"/> + <see cref="Ignored"/>,
 /// where calls still in flight are not counted yet.
 /// </summary>

@@ -4,7 +4,7 @@ namespace Tripswitch;
 public enum FailureRule
 {
     /// <summary>
-    /// <see cref="CircuitBreakerOptions.FailureThreshold"/> handled failures in a row (the seed's rule). The default.
+    /// <see cref="CircuitBreakerOptions.FailureThreshold"/> handled failures in a row (the classic circuit-breaker rule). The default.
     /// </summary>
     ConsecutiveFailures = 0,
 

@@ -13,9 +13,10 @@ namespace Tripswitch.Controller;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The closed hot path takes no lock and no interlocked instruction: acquiring a permit is one volatile read of
-/// <see cref="_stateWord"/> plus a plain increment of the calling thread's own counter slot, and a success is another
-/// such increment plus a read of <see cref="_failureWord"/>. Everything else (tripping, half-open probes, manual
+/// The closed hot path takes no lock and reads no clock: acquiring a permit is one volatile read of
+/// <see cref="_stateWord"/> plus one interlocked increment in <see cref="CallCounters"/> (its shared slot, or a per-core
+/// cell once callers collide, so the increment is uncontended), and a success is another such increment plus a read of
+/// <see cref="_failureWord"/>. Everything else (tripping, half-open probes, manual
 /// control) runs under <see cref="Sync"/>, which is never held while user code runs (callbacks, generators and
 /// extractors run before the lock is taken or after it is released). Methods named <c>…Locked</c> run under it.
 /// </para>

@@ -6,7 +6,7 @@ namespace Tripswitch.Health;
 /// The failure ratio over the last <see cref="CircuitBreakerOptions.SamplingDuration"/>, in buckets.
 /// </summary>
 /// <remarks>
-/// The hot path reads no clock: each thread adds to cumulative totals in its own counter slot, and a timer of the
+/// The hot path reads no clock: each call adds to the circuit's cumulative totals (<see cref="Controller.CallCounters"/>), and a timer of the
 /// options' <see cref="TimeProvider"/> takes a snapshot of the totals at every bucket boundary. The window's counts are
 /// the totals now minus the snapshot taken (buckets − 1) boundaries ago: the full buckets plus the current partial one.
 /// </remarks>

@@ -3,9 +3,10 @@ using System.Diagnostics.Metrics;
 namespace Tripswitch.Telemetry;
 
 /// <summary>
-/// The one <see cref="System.Diagnostics.Metrics.Meter"/> every Tripswitch circuit reports to, named
-/// <see cref="MeterName"/>. Listen to it by name (<c>AddMeter(TripswitchMetrics.MeterName)</c>); integration packages
-/// and extensions add their own instruments to it, so one meter carries all of Tripswitch.
+/// The process-wide <see cref="System.Diagnostics.Metrics.Meter"/> named <see cref="MeterName"/> that circuits report
+/// to (a circuit given a <see cref="CircuitBreakerOptions.MeterFactory"/> reports to that factory's meter of the same
+/// name instead). Listen to it by name (<c>AddMeter(TripswitchMetrics.MeterName)</c>); integration packages and
+/// extensions add their own instruments to it.
 /// </summary>
 public static class TripswitchMetrics
 {
