@@ -38,8 +38,9 @@ public static class TripswitchHttpClientBuilderExtensions
 
     /// <summary>
     /// Sends this client's requests through Tripswitch circuits, with the handler's options bound from
-    /// <paramref name="section"/> (<c>Timeout</c>, <c>ReturnServiceUnavailableWhenOpen</c>). An unknown key (a typo) or
-    /// a value out of range fails start-up.
+    /// <paramref name="section"/> (<c>Timeout</c>, <c>ReturnServiceUnavailableWhenOpen</c>). An unknown key (a typo), a
+    /// value that doesn't parse or one out of range fails start-up with a message naming the client, the key and, for a
+    /// typo, the closest option ("Did you mean 'Timeout'?").
     /// </summary>
     /// <param name="builder">The client builder.</param>
     /// <param name="section">The handler's section, for example <c>configuration.GetSection("Http:openai")</c>.</param>
@@ -50,7 +51,7 @@ public static class TripswitchHttpClientBuilderExtensions
         ArgumentNullException.ThrowIfNull(section);
         // Bound once, without a change token: the handler's options don't reload (see the class remarks).
         AddHandler(builder)
-            .Configure(o => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
+            .Configure(o => HandlerOptionsSection.Apply(section, o));
         return builder;
     }
 

@@ -47,16 +47,32 @@ public sealed class ChatClientOptionsFromConfigurationTests
     }
 
     [Fact]
-    public async Task UnknownKey_FailsStartUp_NamingIt()
+    public async Task UnknownKey_FailsStartUp_NamingTheOptionsTheKeyAndTheClosestOption()
     {
         HostApplicationBuilder builder = Builder(("FallbackModel", "gpt-4.1-mini"));
         builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
         using IHost host = builder.Build();
 
-        // The binder's own error (ErrorOnUnknownConfiguration), raised when the options are validated on start.
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(Token));
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Token));
 
-        Assert.Contains("'FallbackModel'", error.Message, StringComparison.Ordinal);
+        // The same sentence as the Tripswitch section's (OptionChecks.CheckKnownOption), not the binder's.
+        Assert.Contains(
+            "Chat client options 'openai': 'FallbackModel' (at 'Chat:openai:FallbackModel') is not an option of CircuitBreakerChatClientOptions. Did you mean 'FallbackModelId'? Valid options: FallbackModelId, TimeToFirstTokenThreshold.",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("ChatClientOptionsSection", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnparsableValue_FailsStartUp_NamingTheOptionsAndTheKey()
+    {
+        HostApplicationBuilder builder = Builder(("TimeToFirstTokenThreshold", "ten seconds"));
+        builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
+        using IHost host = builder.Build();
+
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Token));
+
+        Assert.Contains("Chat client options 'openai': CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold (at 'Chat:openai:TimeToFirstTokenThreshold') must be a duration", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

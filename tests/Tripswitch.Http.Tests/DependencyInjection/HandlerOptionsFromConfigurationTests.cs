@@ -45,16 +45,31 @@ public sealed class HandlerOptionsFromConfigurationTests
     }
 
     [Fact]
-    public async Task UnknownKey_FailsStartUp_NamingIt()
+    public async Task UnknownKey_FailsStartUp_NamingTheClientTheKeyAndTheClosestOption()
     {
         HostApplicationBuilder builder = Builder(("Timout", "00:00:05"));
         builder.Services.AddHttpClient("billing").AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
         using IHost host = builder.Build();
 
-        // The binder's own error (ErrorOnUnknownConfiguration), raised when the options are validated on start.
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
-        Assert.Contains("'Timout'", error.Message, StringComparison.Ordinal);
+        // The same sentence as the Tripswitch section's (OptionChecks.CheckKnownOption), not the binder's.
+        Assert.Contains(
+            "HttpClient 'billing': 'Timout' (at 'Http:billing:Timout') is not an option of CircuitBreakerHandlerOptions. Did you mean 'Timeout'? Valid options: ReturnServiceUnavailableWhenOpen, Timeout.",
+            error.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnparsableValue_FailsStartUp_NamingTheClientAndTheKey()
+    {
+        HostApplicationBuilder builder = Builder(("ReturnServiceUnavailableWhenOpen", "yes"));
+        builder.Services.AddHttpClient("billing").AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
+        using IHost host = builder.Build();
+
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("HttpClient 'billing': CircuitBreakerHandlerOptions.ReturnServiceUnavailableWhenOpen (at 'Http:billing:ReturnServiceUnavailableWhenOpen') must be true or false; 'yes' is not.", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
