@@ -29,7 +29,11 @@ public static class TripswitchChatClientServiceCollectionExtensions
             .Configure(o => ChatClientOptionsSection.Apply(section, o));
     }
 
-    /// <summary>Registers the chat client middleware's options <paramref name="name"/>, validated when the host starts.</summary>
+    /// <summary>
+    /// Registers the chat client middleware's options <paramref name="name"/>, validated when the host starts; start-up
+    /// also fails when the container has no <see cref="Tripswitch.CircuitBreakerRegistry"/> (add Tripswitch.Hosting's
+    /// <c>services.AddTripswitch(...)</c>), which <c>UseCircuitBreaker(name)</c> takes its circuits from.
+    /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="name">The options' name, as passed to <c>UseCircuitBreaker(name)</c>.</param>
     /// <returns>The options builder, for <c>.Configure(...)</c>.</returns>
@@ -38,6 +42,7 @@ public static class TripswitchChatClientServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(name);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CircuitBreakerChatClientOptions>, CircuitBreakerChatClientOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CircuitBreakerChatClientOptions>, ChatClientRegistryValidator>());
         services.AddSingleton(new ChatClientOptionsName(name));
         return services.AddOptions<CircuitBreakerChatClientOptions>(name).ValidateOnStart();
     }

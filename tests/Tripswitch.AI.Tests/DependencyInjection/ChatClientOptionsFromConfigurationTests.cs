@@ -92,6 +92,7 @@ public sealed class ChatClientOptionsFromConfigurationTests
     public async Task Reload_DoesNotChangeTheOptions_AsDocumented()
     {
         HostApplicationBuilder builder = Builder(("FallbackModelId", "gpt-4.1-mini"));
+        builder.Services.AddSingleton(Registry(_time));
         builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
         using IHost host = builder.Build();
         await host.StartAsync(Token);
@@ -101,6 +102,22 @@ public sealed class ChatClientOptionsFromConfigurationTests
 
         Assert.Equal("gpt-4.1-mini", monitor.Get("openai").FallbackModelId);
         await host.StopAsync(Token);
+    }
+
+    [Fact]
+    public async Task NoRegistry_FailsStartUp_NamingTripswitchHostingAndAddTripswitch()
+    {
+        HostApplicationBuilder builder = Builder(("FallbackModelId", "gpt-4.1-mini"));
+        builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
+        var inner = new ScriptedChatClient("openai", "gpt-4.1");
+        builder.Services.AddChatClient(inner).UseCircuitBreaker("openai");
+        using IHost host = builder.Build();
+
+        // At start-up, not when the pipeline is first resolved (after "Application started").
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Token));
+
+        Assert.Contains("Chat client options 'openai': UseCircuitBreaker takes its circuits from the CircuitBreakerRegistry in the container, and there is none.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Add the Tripswitch.Hosting package and call services.AddTripswitch(...)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
