@@ -69,6 +69,9 @@ public sealed class CircuitBreakerChatClientOptions
     public void Validate() => OptionChecks.ThrowIfAny(GetValidationErrors());
 
     /// <summary>The shortest <see cref="TimeToFirstTokenThreshold"/>.</summary>
+    /// <summary>Problems found when these options were read from a configuration section (unknown keys, values that don't parse); reported with <see cref="GetValidationErrors"/>'s by the start-up validation.</summary>
+    internal IReadOnlyList<OptionError> ConfigurationErrors { get; set; } = [];
+
     internal static readonly TimeSpan MinTimeToFirstTokenThreshold = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The longest <see cref="TimeToFirstTokenThreshold"/>.</summary>

@@ -7,7 +7,7 @@ internal sealed class CircuitBreakerChatClientOptionsValidator : IValidateOption
 {
     public ValidateOptionsResult Validate(string? name, CircuitBreakerChatClientOptions options)
     {
-        IReadOnlyList<OptionError> errors = options.GetValidationErrors();
+        List<OptionError> errors = [.. options.ConfigurationErrors, .. options.GetValidationErrors()];
         return errors.Count == 0
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(errors.Select(e => $"Chat client options '{name}': {e.Message}"));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using Microsoft.Extensions.Options;
 
 namespace Tripswitch.Http;
 
@@ -17,36 +18,60 @@ namespace Tripswitch.Http;
 public sealed class CircuitBreakerHandler : DelegatingHandler
 {
     private readonly CircuitBreakerRegistry _registry;
-    private readonly Func<HttpRequestMessage, string> _keySelector;
-    private readonly Func<HttpResponseMessage, bool> _isFailure;
-    private readonly Func<HttpResponseMessage, TimeSpan?>? _retryAfterSelector;
-    private readonly bool _synthesize503;
-    private readonly TimeSpan? _timeout;
+    private readonly IDisposable? _reloads;
+    private Settings _settings; // replaced whole on a reload; each request reads it once, so it never mixes two versions
 
     /// <summary>Creates a handler over the circuits of <paramref name="registry"/>.</summary>
     /// <param name="registry">Where the circuits live; its defaults and per-key overrides configure them.</param>
-    /// <param name="options">The handler's options; <see langword="null"/> for the defaults.</param>
+    /// <param name="options">The handler's options; <see langword="null"/> for the defaults. Copied: later changes to the object don't reach the handler.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it and the valid range.</exception>
     public CircuitBreakerHandler(CircuitBreakerRegistry registry, CircuitBreakerHandlerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         _registry = registry;
-        _keySelector = options?.KeySelector ?? CircuitBreakerHandlerOptions.AuthorityKey;
-        _isFailure = options?.IsFailure ?? CircuitBreakerHandlerOptions.IsTransientFailure;
-        _retryAfterSelector = options?.RetryAfterSelector;
-        _synthesize503 = options?.ReturnServiceUnavailableWhenOpen ?? false;
-        _timeout = ValidTimeout(options);
+        _settings = new Settings(options);
+    }
+
+    /// <summary>
+    /// Creates a handler whose options are the named options <paramref name="name"/> of <paramref name="options"/>, and
+    /// follow them: when they change (a configuration reload that validates), the next request uses the new ones.
+    /// </summary>
+    internal CircuitBreakerHandler(CircuitBreakerRegistry registry, IOptionsMonitor<CircuitBreakerHandlerOptions> options, string name)
+        : this(registry, options.Get(name))
+    {
+        // The monitor calls back only with options that passed validation (an invalid reload throws in the monitor and
+        // never reaches here), so the handler keeps working with the last valid options.
+        _reloads = options.OnChange((changed, changedName) =>
+        {
+            if (string.Equals(changedName, name, StringComparison.Ordinal))
+            {
+                Volatile.Write(ref _settings, new Settings(changed));
+            }
+        });
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _reloads?.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     /// <inheritdoc/>
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        CircuitBreaker breaker = _registry.Get(_keySelector(request));
+        Settings settings = Volatile.Read(ref _settings);
+        CircuitBreaker breaker = _registry.Get(settings.KeySelector(request));
         if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
         {
-            return Rejected(breaker, request, rejection);
+            return Rejected(settings, breaker, request, rejection);
         }
 
-        using CancellationTokenSource? timeout = StartTimeout(breaker);
+        using CancellationTokenSource? timeout = StartTimeout(settings, breaker);
         using CancellationTokenSource? linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         HttpResponseMessage response;
         try
@@ -55,7 +80,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         }
         catch (Exception ex)
         {
-            if (RecordException(permit, ex, timeout, cancellationToken) is { } timedOut)
+            if (RecordException(settings, permit, ex, timeout, cancellationToken) is { } timedOut)
             {
                 throw timedOut;
             }
@@ -63,20 +88,21 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             throw;
         }
 
-        Record(breaker, permit, response);
+        Record(settings, breaker, permit, response);
         return response;
     }
 
     /// <inheritdoc/>
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        CircuitBreaker breaker = _registry.Get(_keySelector(request));
+        Settings settings = Volatile.Read(ref _settings);
+        CircuitBreaker breaker = _registry.Get(settings.KeySelector(request));
         if (!breaker.TryAcquirePermit(out CircuitPermit permit, out CircuitRejection rejection))
         {
-            return Rejected(breaker, request, rejection);
+            return Rejected(settings, breaker, request, rejection);
         }
 
-        using CancellationTokenSource? timeout = StartTimeout(breaker);
+        using CancellationTokenSource? timeout = StartTimeout(settings, breaker);
         using CancellationTokenSource? linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         HttpResponseMessage response;
         try
@@ -85,7 +111,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         }
         catch (Exception ex)
         {
-            if (RecordException(permit, ex, timeout, cancellationToken) is { } timedOut)
+            if (RecordException(settings, permit, ex, timeout, cancellationToken) is { } timedOut)
             {
                 throw timedOut;
             }
@@ -93,12 +119,12 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             throw;
         }
 
-        Record(breaker, permit, response);
+        Record(settings, breaker, permit, response);
         return response;
     }
 
-    private CancellationTokenSource? StartTimeout(CircuitBreaker breaker)
-        => _timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.TimeProvider) : null;
+    private static CancellationTokenSource? StartTimeout(Settings settings, CircuitBreaker breaker)
+        => settings.Timeout is { } timeout ? new CancellationTokenSource(timeout, breaker.TimeProvider) : null;
 
     /// <summary>
     /// Reports a call that threw. When the handler's own timeout (not the caller) cancelled it, the call counts as a
@@ -106,7 +132,7 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     /// (the caller's cancellation, and a transport error raced by it, are ignored; other exceptions are classified by
     /// the circuit's options).
     /// </summary>
-    private TaskCanceledException? RecordException(CircuitPermit permit, Exception ex, CancellationTokenSource? timeout, CancellationToken callerToken)
+    private static TaskCanceledException? RecordException(Settings settings, CircuitPermit permit, Exception ex, CancellationTokenSource? timeout, CancellationToken callerToken)
     {
         // A transport error raced by the timeout's cancellation is the timeout's doing, as HttpClient sees it too.
         if (timeout is { IsCancellationRequested: true }
@@ -114,11 +140,11 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
             && ex is OperationCanceledException or HttpRequestException)
         {
             var timedOut = new TimeoutException(
-                string.Create(CultureInfo.InvariantCulture, $"No response within the circuit breaker handler's Timeout of {_timeout!.Value.TotalSeconds:0.###}s."),
+                string.Create(CultureInfo.InvariantCulture, $"No response within the circuit breaker handler's Timeout of {settings.Timeout!.Value.TotalSeconds:0.###}s."),
                 ex);
             permit.RecordOutcome(timedOut, callerToken);
             return new TaskCanceledException(
-                string.Create(CultureInfo.InvariantCulture, $"The request was canceled due to the circuit breaker handler's Timeout of {_timeout.Value.TotalSeconds:0.###} seconds elapsing."),
+                string.Create(CultureInfo.InvariantCulture, $"The request was canceled due to the circuit breaker handler's Timeout of {settings.Timeout.Value.TotalSeconds:0.###} seconds elapsing."),
                 timedOut,
                 timeout.Token);
         }
@@ -136,21 +162,15 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         return null;
     }
 
-    private static TimeSpan? ValidTimeout(CircuitBreakerHandlerOptions? options)
-    {
-        options?.Validate();
-        return options?.Timeout is { } value && value != Timeout.InfiniteTimeSpan ? value : null;
-    }
-
-    private void Record(CircuitBreaker breaker, CircuitPermit permit, HttpResponseMessage response)
+    private static void Record(Settings settings, CircuitBreaker breaker, CircuitPermit permit, HttpResponseMessage response)
     {
         bool failed;
         TimeSpan? hint;
         try
         {
-            failed = _isFailure(response);
+            failed = settings.IsFailure(response);
             hint = !failed ? null
-                : _retryAfterSelector is { } selector ? selector(response) // the user's rule replaces the default one
+                : settings.RetryAfterSelector is { } selector ? selector(response) // the user's rule replaces the default one
                 : RetryAfterParser.Parse(response, breaker.TimeProvider);
         }
         catch
@@ -179,11 +199,11 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
     /// call with: reading the state again could find a later one (the open period ending a moment after) and describe
     /// a rejection that did not happen.
     /// </summary>
-    private HttpResponseMessage Rejected(CircuitBreaker breaker, HttpRequestMessage request, CircuitRejection reason)
+    private static HttpResponseMessage Rejected(Settings settings, CircuitBreaker breaker, HttpRequestMessage request, CircuitRejection reason)
     {
         TimeSpan retryAfter = reason.RetryAfter;
         var rejection = new CircuitOpenException(breaker.Name, reason.State, retryAfter);
-        if (!_synthesize503)
+        if (!settings.Synthesize503)
         {
             throw rejection;
         }
@@ -204,5 +224,29 @@ public sealed class CircuitBreakerHandler : DelegatingHandler
         response.Headers.TryAddWithoutValidation("X-Tripswitch-Circuit", breaker.Name);
         response.Headers.TryAddWithoutValidation("X-Tripswitch-State", rejection.State.ToString().ToLower(CultureInfo.InvariantCulture));
         return response;
+    }
+
+    /// <summary>The handler's options as it uses them: validated, defaults filled in, immutable.</summary>
+    private sealed class Settings
+    {
+        public Settings(CircuitBreakerHandlerOptions? options)
+        {
+            options?.Validate();
+            KeySelector = options?.KeySelector ?? CircuitBreakerHandlerOptions.AuthorityKey;
+            IsFailure = options?.IsFailure ?? CircuitBreakerHandlerOptions.IsTransientFailure;
+            RetryAfterSelector = options?.RetryAfterSelector;
+            Synthesize503 = options?.ReturnServiceUnavailableWhenOpen ?? false;
+            Timeout = options?.Timeout is { } value && value != System.Threading.Timeout.InfiniteTimeSpan ? value : null;
+        }
+
+        public Func<HttpRequestMessage, string> KeySelector { get; }
+
+        public Func<HttpResponseMessage, bool> IsFailure { get; }
+
+        public Func<HttpResponseMessage, TimeSpan?>? RetryAfterSelector { get; }
+
+        public bool Synthesize503 { get; }
+
+        public TimeSpan? Timeout { get; }
     }
 }

@@ -72,6 +72,9 @@ public sealed class CircuitBreakerHandlerOptions
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void Validate() => OptionChecks.ThrowIfAny(GetValidationErrors());
 
+    /// <summary>Problems found when these options were read from a configuration section (unknown keys, values that don't parse); reported with <see cref="GetValidationErrors"/>'s by the start-up validation.</summary>
+    internal IReadOnlyList<OptionError> ConfigurationErrors { get; set; } = [];
+
     /// <summary>The shortest <see cref="Timeout"/>.</summary>
     internal static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(1);
 

@@ -7,7 +7,7 @@ internal sealed class CircuitBreakerHandlerOptionsValidator : IValidateOptions<C
 {
     public ValidateOptionsResult Validate(string? name, CircuitBreakerHandlerOptions options)
     {
-        IReadOnlyList<OptionError> errors = options.GetValidationErrors();
+        List<OptionError> errors = [.. options.ConfigurationErrors, .. options.GetValidationErrors()];
         return errors.Count == 0
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(errors.Select(e => $"HttpClient '{name}': {e.Message}"));

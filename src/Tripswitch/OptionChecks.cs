@@ -95,6 +95,86 @@ public static class OptionChecks
         return false;
     }
 
+    /// <summary>
+    /// Checks that a key read from configuration names one of <paramref name="validOptions"/> (ignoring case); when it
+    /// doesn't (a typo), the error says so, suggests the closest valid name ("Did you mean 'Timeout'?") and lists them all.
+    /// Every Tripswitch configuration reader reports unknown keys with this message.
+    /// </summary>
+    /// <param name="errors">Where an error is added.</param>
+    /// <param name="owner">The options type, for example <c>CircuitBreakerHandlerOptions</c>.</param>
+    /// <param name="key">The key found in configuration.</param>
+    /// <param name="path">The key's full configuration path, for example <c>Http:billing:Timout</c>.</param>
+    /// <param name="validOptions">The names configuration can set.</param>
+    /// <returns><see langword="true"/> when the key is valid.</returns>
+    /// <example><c>'Timout' (at 'Http:billing:Timout') is not an option of CircuitBreakerHandlerOptions. Did you mean 'Timeout'? Valid options: Timeout, ReturnServiceUnavailableWhenOpen.</c></example>
+    public static bool CheckKnownOption(ICollection<OptionError> errors, string owner, string key, string path, IReadOnlyCollection<string> validOptions)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(validOptions);
+        foreach (string option in validOptions)
+        {
+            if (string.Equals(option, key, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        string? suggestion = ClosestName(key, validOptions);
+        string hint = suggestion is null ? string.Empty : $" Did you mean '{suggestion}'?";
+        string valid = string.Join(", ", validOptions);
+        errors.Add(new OptionError(OptionErrorKind.Invalid, owner, string.IsNullOrWhiteSpace(key) ? "(empty key)" : key, path, $"one of {valid}", $"'{key}' (at '{path}') is not an option of {owner}.{hint} Valid options: {valid}."));
+        return false;
+    }
+
+    /// <summary>The name of <paramref name="candidates"/> closest to <paramref name="name"/> within two edits (ignoring case), for "did you mean".</summary>
+    /// <param name="name">The name as written, for example a configuration key with a typo.</param>
+    /// <param name="candidates">The valid names.</param>
+    /// <returns>The closest valid name, or <see langword="null"/> when none is within two edits.</returns>
+    public static string? ClosestName(string name, IEnumerable<string> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(candidates);
+        string? best = null;
+        int bestDistance = 3;
+        foreach (string candidate in candidates)
+        {
+            int distance = Distance(name.ToUpperInvariant(), candidate.ToUpperInvariant());
+            if (distance < bestDistance)
+            {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Levenshtein distance (option names are short).</summary>
+    private static int Distance(string a, string b)
+    {
+        int[] previous = new int[b.Length + 1];
+        int[] current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), substitution);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
     /// <summary>Throws the first error's exception (see <see cref="OptionError.ToException"/>) when there is one.</summary>
     /// <param name="errors">The errors of one options object.</param>
     /// <exception cref="ArgumentException">There is an error; the message names the option, its value and the valid range.</exception>

@@ -11,8 +11,13 @@ public static class TripswitchChatClientBuilderExtensions
     /// <summary>
     /// Adds a <see cref="CircuitBreakerChatClient"/> to the pipeline: one circuit per model, from <paramref name="registry"/>
     /// or, when <see langword="null"/>, from the <see cref="CircuitBreakerRegistry"/> registered in the services the
-    /// pipeline is built with (<c>services.AddTripswitch(...)</c>).
+    /// pipeline is built with (Tripswitch.Hosting's <c>services.AddTripswitch(...)</c>).
     /// </summary>
+    /// <remarks>
+    /// A chat client builder cannot register anything, so without a registry this overload fails when the pipeline is
+    /// first built. To fail at start-up instead, use named options: <c>services.AddCircuitBreakerChatClientOptions(name)</c>
+    /// with <c>UseCircuitBreaker(name)</c>.
+    /// </remarks>
     /// <param name="builder">The chat client builder.</param>
     /// <param name="registry">The registry; <see langword="null"/> to resolve it from the pipeline's services.</param>
     /// <param name="configure">Configures the middleware (key selector, fallback client, time-to-first-token threshold).</param>
@@ -35,7 +40,11 @@ public static class TripswitchChatClientBuilderExtensions
     /// <param name="builder">The chat client builder.</param>
     /// <param name="optionsName">The name of the options, for example <c>"openai"</c>.</param>
     /// <returns>The builder, for chaining.</returns>
-    /// <remarks>The circuits come from the <see cref="CircuitBreakerRegistry"/> registered in the pipeline's services.</remarks>
+    /// <remarks>
+    /// The circuits come from the <see cref="CircuitBreakerRegistry"/> registered in the pipeline's services
+    /// (Tripswitch.Hosting's <c>services.AddTripswitch(...)</c>); without one the host fails to start, since the options
+    /// are validated then.
+    /// </remarks>
     public static ChatClientBuilder UseCircuitBreaker(this ChatClientBuilder builder, string optionsName)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -55,5 +64,5 @@ public static class TripswitchChatClientBuilderExtensions
 
     private static CircuitBreakerRegistry RegistryFrom(IServiceProvider services)
         => services.GetService<CircuitBreakerRegistry>()
-            ?? throw new InvalidOperationException("UseCircuitBreaker needs a CircuitBreakerRegistry: pass one, or register one (services.AddTripswitch(...)).");
+            ?? throw new InvalidOperationException(ChatClientRegistryValidator.MissingRegistry);
 }

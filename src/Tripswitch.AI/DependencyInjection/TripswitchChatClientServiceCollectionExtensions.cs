@@ -14,8 +14,8 @@ public static class TripswitchChatClientServiceCollectionExtensions
 {
     /// <summary>
     /// Binds the chat client middleware's options <paramref name="name"/> from <paramref name="section"/>
-    /// (<c>FallbackModelId</c>, <c>TimeToFirstTokenThreshold</c>); an unknown key (a typo) or a value out of range fails
-    /// start-up. Set what only code can (the fallback client, a key selector) on the returned builder.
+    /// (<c>FallbackModelId</c>, <c>TimeToFirstTokenThreshold</c>); an unknown key (a typo), a value that doesn't parse or one
+    /// out of range fails start-up with a message naming the options and the key and, for a typo, the closest option. Set what only code can (the fallback client, a key selector) on the returned builder.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="name">The options' name, as passed to <c>UseCircuitBreaker(name)</c>.</param>
@@ -26,10 +26,14 @@ public static class TripswitchChatClientServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(section);
         // Bound once, without a change token: these options don't reload (see the class remarks).
         return services.AddCircuitBreakerChatClientOptions(name)
-            .Configure(o => ChatClientOptionsSection.Read(section).ApplyTo(o));
+            .Configure(o => ChatClientOptionsSection.Apply(section, o));
     }
 
-    /// <summary>Registers the chat client middleware's options <paramref name="name"/>, validated when the host starts.</summary>
+    /// <summary>
+    /// Registers the chat client middleware's options <paramref name="name"/>, validated when the host starts; start-up
+    /// also fails when the container has no <see cref="Tripswitch.CircuitBreakerRegistry"/> (add Tripswitch.Hosting's
+    /// <c>services.AddTripswitch(...)</c>), which <c>UseCircuitBreaker(name)</c> takes its circuits from.
+    /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="name">The options' name, as passed to <c>UseCircuitBreaker(name)</c>.</param>
     /// <returns>The options builder, for <c>.Configure(...)</c>.</returns>
@@ -38,6 +42,7 @@ public static class TripswitchChatClientServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(name);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CircuitBreakerChatClientOptions>, CircuitBreakerChatClientOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CircuitBreakerChatClientOptions>, ChatClientRegistryValidator>());
         services.AddSingleton(new ChatClientOptionsName(name));
         return services.AddOptions<CircuitBreakerChatClientOptions>(name).ValidateOnStart();
     }

@@ -46,9 +46,9 @@ internal static class CircuitOptionsReader
             return $"{owner}: '{child.Path}' cannot be set; a circuit is named after its key.";
         }
 
-        string? suggestion = Suggest(child.Key, CircuitOptionSettings.Names);
-        string hint = suggestion is null ? string.Empty : $" Did you mean '{suggestion}'?";
-        return $"{owner}: '{child.Key}' (at '{child.Path}') is not an option of {nameof(CircuitBreakerOptions)}.{hint} Valid options: {string.Join(", ", CircuitOptionSettings.Names)}.";
+        var unknown = new List<OptionError>(1);
+        OptionChecks.CheckKnownOption(unknown, nameof(CircuitBreakerOptions), child.Key, child.Path, CircuitOptionSettings.Names);
+        return $"{owner}: {unknown[0].Message}";
     }
 
     private static bool TryParse(IConfigurationSection child, OptionSetting setting, string owner, List<string> errors, out object? value)
@@ -80,49 +80,6 @@ internal static class CircuitOptionsReader
         }
 
         return true;
-    }
-
-    /// <summary>The closest name within two edits, for "did you mean".</summary>
-    internal static string? Suggest(string key, IEnumerable<string> names)
-    {
-        string? best = null;
-        int bestDistance = 3;
-        foreach (string name in names)
-        {
-            int distance = Distance(key.ToUpperInvariant(), name.ToUpperInvariant());
-            if (distance < bestDistance)
-            {
-                best = name;
-                bestDistance = distance;
-            }
-        }
-
-        return best;
-    }
-
-    /// <summary>Levenshtein distance (names are short).</summary>
-    private static int Distance(string a, string b)
-    {
-        int[] previous = new int[b.Length + 1];
-        int[] current = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-                current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), substitution);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }
 

@@ -51,7 +51,7 @@ internal sealed class TripswitchConfigurationSource(IConfiguration configuration
                     ReadCritical(child, settings);
                     break;
                 default:
-                    string? suggestion = CircuitOptionsReader.Suggest(child.Key, s_rootKeys);
+                    string? suggestion = OptionChecks.ClosestName(child.Key, s_rootKeys);
                     string hint = suggestion is null ? string.Empty : $" Did you mean '{suggestion}'?";
                     settings.Errors.Add($"Tripswitch configuration: '{child.Key}' (at '{child.Path}') is not a Tripswitch setting.{hint} Valid settings under '{root}': {string.Join(", ", s_rootKeys)}.");
                     break;

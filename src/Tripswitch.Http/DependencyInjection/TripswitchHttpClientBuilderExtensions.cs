@@ -11,8 +11,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// The handler's options are named options of <see cref="CircuitBreakerHandlerOptions"/>, named after the client
 /// (<see cref="IHttpClientBuilder.Name"/>): set them from code, from a configuration section, or both (delegates, which
 /// only code can set, with <c>services.Configure&lt;CircuitBreakerHandlerOptions&gt;(clientName, ...)</c>). They are
-/// validated when the host starts, and read once: a configuration reload doesn't change them (the circuits' own options,
-/// from <c>AddTripswitch</c>, do reload).
+/// validated when the host starts, and followed like the circuits' own options: when a configuration section they were
+/// read from reloads (or <see cref="IOptionsMonitor{TOptions}"/> reports a change otherwise), the client's handlers use
+/// the new options from their next request, without a restart. A reload with an invalid value is refused (the monitor
+/// throws) and the handlers keep the last valid options.
 /// </remarks>
 public static class TripswitchHttpClientBuilderExtensions
 {
@@ -38,8 +40,10 @@ public static class TripswitchHttpClientBuilderExtensions
 
     /// <summary>
     /// Sends this client's requests through Tripswitch circuits, with the handler's options bound from
-    /// <paramref name="section"/> (<c>Timeout</c>, <c>ReturnServiceUnavailableWhenOpen</c>). An unknown key (a typo) or
-    /// a value out of range fails start-up.
+    /// <paramref name="section"/> (<c>Timeout</c>, <c>ReturnServiceUnavailableWhenOpen</c>). An unknown key (a typo), a
+    /// value that doesn't parse or one out of range fails start-up with a message naming the client, the key and, for a
+    /// typo, the closest option ("Did you mean 'Timeout'?"). When the section reloads, the handler uses the new values
+    /// from its next request.
     /// </summary>
     /// <param name="builder">The client builder.</param>
     /// <param name="section">The handler's section, for example <c>configuration.GetSection("Http:openai")</c>.</param>
@@ -48,9 +52,10 @@ public static class TripswitchHttpClientBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(section);
-        // Bound once, without a change token: the handler's options don't reload (see the class remarks).
+        // Read afresh whenever the options are built; the section's reload token rebuilds them, and the handler follows.
         AddHandler(builder)
-            .Configure(o => section.Bind(o, static b => b.ErrorOnUnknownConfiguration = true));
+            .Configure(o => HandlerOptionsSection.Apply(section, o));
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<CircuitBreakerHandlerOptions>>(new SectionChangeTokenSource(builder.Name, section));
         return builder;
     }
 
@@ -61,7 +66,8 @@ public static class TripswitchHttpClientBuilderExtensions
         string name = builder.Name;
         builder.AddHttpMessageHandler(services => new CircuitBreakerHandler(
             services.GetRequiredService<CircuitBreakerRegistry>(),
-            services.GetRequiredService<IOptionsMonitor<CircuitBreakerHandlerOptions>>().Get(name)));
+            services.GetRequiredService<IOptionsMonitor<CircuitBreakerHandlerOptions>>(),
+            name));
         return builder.Services.AddOptions<CircuitBreakerHandlerOptions>(name).ValidateOnStart();
     }
 }

@@ -47,16 +47,32 @@ public sealed class ChatClientOptionsFromConfigurationTests
     }
 
     [Fact]
-    public async Task UnknownKey_FailsStartUp_NamingIt()
+    public async Task UnknownKey_FailsStartUp_NamingTheOptionsTheKeyAndTheClosestOption()
     {
         HostApplicationBuilder builder = Builder(("FallbackModel", "gpt-4.1-mini"));
         builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
         using IHost host = builder.Build();
 
-        // The binder's own error (ErrorOnUnknownConfiguration), raised when the options are validated on start.
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(Token));
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Token));
 
-        Assert.Contains("'FallbackModel'", error.Message, StringComparison.Ordinal);
+        // The same sentence as the Tripswitch section's (OptionChecks.CheckKnownOption), not the binder's.
+        Assert.Contains(
+            "Chat client options 'openai': 'FallbackModel' (at 'Chat:openai:FallbackModel') is not an option of CircuitBreakerChatClientOptions. Did you mean 'FallbackModelId'? Valid options: FallbackModelId, TimeToFirstTokenThreshold.",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("ChatClientOptionsSection", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnparsableValue_FailsStartUp_NamingTheOptionsAndTheKey()
+    {
+        HostApplicationBuilder builder = Builder(("TimeToFirstTokenThreshold", "ten seconds"));
+        builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
+        using IHost host = builder.Build();
+
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Token));
+
+        Assert.Contains("Chat client options 'openai': CircuitBreakerChatClientOptions.TimeToFirstTokenThreshold (at 'Chat:openai:TimeToFirstTokenThreshold') must be a duration", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -76,6 +92,7 @@ public sealed class ChatClientOptionsFromConfigurationTests
     public async Task Reload_DoesNotChangeTheOptions_AsDocumented()
     {
         HostApplicationBuilder builder = Builder(("FallbackModelId", "gpt-4.1-mini"));
+        builder.Services.AddSingleton(Registry(_time));
         builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
         using IHost host = builder.Build();
         await host.StartAsync(Token);
@@ -85,6 +102,22 @@ public sealed class ChatClientOptionsFromConfigurationTests
 
         Assert.Equal("gpt-4.1-mini", monitor.Get("openai").FallbackModelId);
         await host.StopAsync(Token);
+    }
+
+    [Fact]
+    public async Task NoRegistry_FailsStartUp_NamingTripswitchHostingAndAddTripswitch()
+    {
+        HostApplicationBuilder builder = Builder(("FallbackModelId", "gpt-4.1-mini"));
+        builder.Services.AddCircuitBreakerChatClientOptions("openai", builder.Configuration.GetSection("Chat:openai"));
+        var inner = new ScriptedChatClient("openai", "gpt-4.1");
+        builder.Services.AddChatClient(inner).UseCircuitBreaker("openai");
+        using IHost host = builder.Build();
+
+        // At start-up, not when the pipeline is first resolved (after "Application started").
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Token));
+
+        Assert.Contains("Chat client options 'openai': UseCircuitBreaker takes its circuits from the CircuitBreakerRegistry in the container, and there is none.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Add the Tripswitch.Hosting package and call services.AddTripswitch(...)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -73,8 +73,8 @@ public sealed class TripswitchChatClientBuilderExtensionsTests
 
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => builder.Build());
 
-        Assert.Contains("UseCircuitBreaker needs a CircuitBreakerRegistry", error.Message, StringComparison.Ordinal);
-        Assert.Contains("AddTripswitch", error.Message, StringComparison.Ordinal);
+        Assert.Contains("UseCircuitBreaker takes its circuits from the CircuitBreakerRegistry in the container, and there is none", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Add the Tripswitch.Hosting package and call services.AddTripswitch(...)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class TripswitchChatClientBuilderExtensionsTests
 
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IChatClient>());
 
-        Assert.Contains("UseCircuitBreaker needs a CircuitBreakerRegistry", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Add the Tripswitch.Hosting package and call services.AddTripswitch(...)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

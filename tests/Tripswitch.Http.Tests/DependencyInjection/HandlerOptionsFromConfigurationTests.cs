@@ -45,16 +45,31 @@ public sealed class HandlerOptionsFromConfigurationTests
     }
 
     [Fact]
-    public async Task UnknownKey_FailsStartUp_NamingIt()
+    public async Task UnknownKey_FailsStartUp_NamingTheClientTheKeyAndTheClosestOption()
     {
         HostApplicationBuilder builder = Builder(("Timout", "00:00:05"));
         builder.Services.AddHttpClient("billing").AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
         using IHost host = builder.Build();
 
-        // The binder's own error (ErrorOnUnknownConfiguration), raised when the options are validated on start.
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
-        Assert.Contains("'Timout'", error.Message, StringComparison.Ordinal);
+        // The same sentence as the Tripswitch section's (OptionChecks.CheckKnownOption), not the binder's.
+        Assert.Contains(
+            "HttpClient 'billing': 'Timout' (at 'Http:billing:Timout') is not an option of CircuitBreakerHandlerOptions. Did you mean 'Timeout'? Valid options: ReturnServiceUnavailableWhenOpen, Timeout.",
+            error.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnparsableValue_FailsStartUp_NamingTheClientAndTheKey()
+    {
+        HostApplicationBuilder builder = Builder(("ReturnServiceUnavailableWhenOpen", "yes"));
+        builder.Services.AddHttpClient("billing").AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
+        using IHost host = builder.Build();
+
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("HttpClient 'billing': CircuitBreakerHandlerOptions.ReturnServiceUnavailableWhenOpen (at 'Http:billing:ReturnServiceUnavailableWhenOpen') must be true or false; 'yes' is not.", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -85,19 +100,53 @@ public sealed class HandlerOptionsFromConfigurationTests
     }
 
     [Fact]
-    public async Task Reload_DoesNotChangeTheHandlersOptions_AsDocumented()
+    public async Task Reload_ChangesTheLiveHandlersOptions_WithoutARestart()
     {
-        HostApplicationBuilder builder = Builder(("Timeout", "00:00:05"));
-        builder.Services.AddHttpClient("billing").AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        server.Respond(500);
+        HostApplicationBuilder builder = Builder(("Timeout", "00:00:05"), ("ReturnServiceUnavailableWhenOpen", "false"));
+        builder.Services.AddSingleton(new CircuitBreakerRegistry(new CircuitBreakerOptions { FailureThreshold = 1 }));
+        builder.Services.AddHttpClient("billing", c => c.BaseAddress = server.BaseAddress)
+            .AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
         using IHost host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         var monitor = host.Services.GetRequiredService<IOptionsMonitor<CircuitBreakerHandlerOptions>>();
-        Assert.Equal(TimeSpan.FromSeconds(5), monitor.Get("billing").Timeout);
+        HttpClient client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("billing"); // its handler lives on
+        (await client.GetAsync(new Uri("a", UriKind.Relative), TestContext.Current.CancellationToken)).Dispose(); // opens the circuit
+        await Assert.ThrowsAsync<CircuitOpenException>(() => client.GetAsync(new Uri("b", UriKind.Relative), TestContext.Current.CancellationToken));
 
-        builder.Configuration["Http:billing:Timeout"] = "00:00:09"; // raises the configuration's reload token
+        builder.Configuration["Http:billing:Timeout"] = "00:00:09";
+        builder.Configuration["Http:billing:ReturnServiceUnavailableWhenOpen"] = "true";
+        ((IConfigurationRoot)builder.Configuration).Reload(); // raises the section's reload token, as a changed file does
 
-        Assert.Equal("00:00:09", builder.Configuration["Http:billing:Timeout"]);
-        Assert.Equal(TimeSpan.FromSeconds(5), monitor.Get("billing").Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(9), monitor.Get("billing").Timeout);
+        using HttpResponseMessage rejected = await client.GetAsync(new Uri("c", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode); // the same handler, now answering 503
+        Assert.Equal(1, server.Requests);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Reload_WithAnInvalidValue_IsRefused_AndTheHandlerKeepsTheLastValidOptions()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        server.Respond(500);
+        HostApplicationBuilder builder = Builder(("ReturnServiceUnavailableWhenOpen", "true"));
+        builder.Services.AddSingleton(new CircuitBreakerRegistry(new CircuitBreakerOptions { FailureThreshold = 1 }));
+        builder.Services.AddHttpClient("billing", c => c.BaseAddress = server.BaseAddress)
+            .AddCircuitBreakerHandler(builder.Configuration.GetSection("Http:billing"));
+        using IHost host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        HttpClient client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("billing");
+        (await client.GetAsync(new Uri("a", UriKind.Relative), TestContext.Current.CancellationToken)).Dispose(); // opens the circuit
+
+        builder.Configuration["Http:billing:ReturnServiceUnavailableWhenOpen"] = "false";
+        builder.Configuration["Http:billing:Timout"] = "00:00:09"; // a typo: the whole reload is refused
+        Exception refused = Assert.ThrowsAny<Exception>(() => ((IConfigurationRoot)builder.Configuration).Reload());
+
+        Assert.Contains("Did you mean 'Timeout'?", refused.ToString(), StringComparison.Ordinal);
+        using HttpResponseMessage rejected = await client.GetAsync(new Uri("b", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, rejected.StatusCode); // still the last valid options: a 503, not an exception
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
