@@ -20,7 +20,7 @@ public class PackageReadmeBuildTests
         Assert.True(problems.Count == 0, string.Join("\n", problems));
         // Guards the collection itself: finding no blocks would make this test pass vacuously.
         Assert.True(blocks.Count >= 10, $"only {blocks.Count} package README blocks found");
-        Assert.Equal(7, blocks.Select(b => b.Package).Distinct().Count());
+        Assert.True(blocks.Select(b => b.Package).Distinct().Count() >= 7, "every package README (core, Http, Hosting, AI, Polly, Redis, Dashboard) has blocks");
 
         IReadOnlyList<string> failures = await BuildAsync(Root("docs-package-snippets"), blocks);
 
