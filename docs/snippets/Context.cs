@@ -11,17 +11,3 @@ public interface ICompletionClient
     /// <summary>Asks a model.</summary>
     string Chat(string model, string prompt);
 }
-
-/// <summary>A package README's example dependency.</summary>
-public interface IInventoryClient
-{
-    /// <summary>Stock of an item.</summary>
-    int GetStock(string sku);
-}
-
-/// <summary>The Polly package README's example dependency.</summary>
-public interface IBillingClient
-{
-    /// <summary>Charges.</summary>
-    Task ChargeAsync(CancellationToken cancellationToken);
-}

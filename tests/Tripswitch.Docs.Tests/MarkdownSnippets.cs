@@ -94,6 +94,36 @@ public static partial class MarkdownSnippets
         return parts.ToDictionary(p => p.Key, p => string.Join("\n\n", p.Value), StringComparer.Ordinal);
     }
 
+    /// <summary>The files under docs/snippets that hold each region name (absolute paths, in order).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> RegionFiles()
+    {
+        var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (string file in SnippetFiles())
+        {
+            foreach (string name in ReadLines(file).Select(l => RegionRegex().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct())
+            {
+                if (!files.TryGetValue(name, out List<string>? list))
+                {
+                    files[name] = list = [];
+                }
+
+                list.Add(file);
+            }
+        }
+
+        return files.ToDictionary(f => f.Key, f => (IReadOnlyList<string>)f.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>The region names of one file.</summary>
+    public static IReadOnlySet<string> RegionNames(string file)
+        => ReadLines(file).Select(l => RegionRegex().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+
+    private static IEnumerable<string> SnippetFiles()
+        => Directory.GetFiles(Path.Combine(RepositoryRoot, SnippetsFolder), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+
     private static string Dedent(string[] lines)
     {
         int indent = lines.Where(l => l.Trim().Length > 0).Select(l => l.Length - l.TrimStart().Length).DefaultIfEmpty(0).Min();

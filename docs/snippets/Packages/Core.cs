@@ -1,4 +1,5 @@
 #region package-core
+// packages: Tripswitch
 using Tripswitch;
 #endregion
 
@@ -6,9 +7,10 @@ namespace Docs.Snippets.Packages;
 
 internal static class Core
 {
-    public static void Run(IInventoryClient inventory)
+    public static async Task Run()
     {
         #region package-core
+        using var inventory = new HttpClient { BaseAddress = new Uri("https://inventory.example.test/") };
         var breaker = new CircuitBreaker(new CircuitBreakerOptions
         {
             Name = "inventory",
@@ -18,7 +20,7 @@ internal static class Core
 
         try
         {
-            int stock = breaker.Execute(() => inventory.GetStock("sku-42"));
+            string stock = await breaker.ExecuteAsync(async ct => await inventory.GetStringAsync("stock/sku-42", ct));
         }
         catch (CircuitOpenException e)
         {

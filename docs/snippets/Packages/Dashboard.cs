@@ -1,3 +1,6 @@
+#region package-dashboard
+// packages: Tripswitch.Dashboard, Tripswitch.Hosting (an ASP.NET Core app)
+#endregion
 
 namespace Docs.Snippets.Packages;
 

@@ -1,4 +1,5 @@
 #region package-polly
+// packages: Tripswitch.Polly
 using Polly;
 using Tripswitch;
 #endregion
@@ -7,15 +8,16 @@ namespace Docs.Snippets.Packages;
 
 internal static class PollyPipeline
 {
-    public static async Task Run(IBillingClient billing, CancellationToken cancellationToken)
+    public static async Task Run()
     {
         #region package-polly
+        using var billing = new HttpClient { BaseAddress = new Uri("https://billing.example.test/") };
         var breaker = new CircuitBreaker(new CircuitBreakerOptions { Name = "billing", FailureThreshold = 5 });
         ResiliencePipeline pipeline = new ResiliencePipelineBuilder()
             .AddTripswitch(breaker)
             .Build();
 
-        await pipeline.ExecuteAsync(async ct => await billing.ChargeAsync(ct), cancellationToken);
+        using HttpResponseMessage response = await pipeline.ExecuteAsync(async ct => await billing.PostAsync("charges", content: null, ct));
         #endregion
     }
 }

@@ -1,4 +1,5 @@
 #region package-polly-standard-handler
+// packages: Tripswitch.Polly, Tripswitch.Http, Tripswitch.Hosting, Microsoft.Extensions.Http.Resilience (an ASP.NET Core app)
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Tripswitch;
@@ -10,10 +11,12 @@ namespace Docs.Snippets.Packages;
 
 internal static class PollyStandardHandler
 {
-    public static void Run(IServiceCollection services)
+    public static void Run(string[] args)
     {
         #region package-polly-standard-handler
-        services.AddHttpClient("openai").AddResilienceHandler("tripswitch", (pipeline, context) =>
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddTripswitch(builder.Configuration.GetSection("Tripswitch")); // the registry below
+        builder.Services.AddHttpClient("openai").AddResilienceHandler("tripswitch", (pipeline, context) =>
         {
             pipeline.AddTimeout(TimeSpan.FromSeconds(30));                // total request timeout
             pipeline.AddRetry(new HttpRetryStrategyOptions());            // transient HTTP failures, honours Retry-After
