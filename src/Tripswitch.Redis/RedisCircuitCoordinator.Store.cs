@@ -216,14 +216,16 @@ internal sealed partial class RedisCircuitCoordinator
     {
         lock (_applyLock)
         {
-            if (state.Epoch == _epoch && state.Generation <= _generation)
+            bool again = state.Epoch == _epoch && state.Generation == _generation;
+            if (state.Epoch == _epoch && (state.Generation < _generation || (again && !_reapply)))
             {
                 return; // an answer or message older than what was applied already
             }
 
+            _reapply = false;
             _epoch = state.Epoch;
             _generation = state.Generation;
-            _latest = (state, version);
+            _latest = (state, version, again);
             if (_applying)
             {
                 return; // the thread applying now applies this one next: the newest state is always applied last
@@ -236,7 +238,7 @@ internal sealed partial class RedisCircuitCoordinator
         // state arrived meanwhile.
         while (true)
         {
-            (SharedState State, long Version) next;
+            (SharedState State, long Version, bool Again) next;
             lock (_applyLock)
             {
                 if (_latest is not { } latest)
@@ -249,16 +251,16 @@ internal sealed partial class RedisCircuitCoordinator
                 _latest = null;
             }
 
-            ApplyNow(next.State, next.Version);
+            ApplyNow(next.State, next.Version, next.Again);
         }
     }
 
-    private void ApplyNow(SharedState state, long version)
+    private void ApplyNow(SharedState state, long version, bool again)
     {
         // The fleet moved on: the outcomes seen so far belong to the state it left and are never reported. Not so for the
         // first state this instance learns (its join read): the outcomes since joining are news for the fleet (those from
-        // before joining were excluded when it joined).
-        if (_appliedAny)
+        // before joining were excluded when it joined), nor for a state taken again (the fleet did not move).
+        if (_appliedAny && !again)
         {
             MarkReported(_circuit.ReadCounts());
         }
@@ -282,7 +284,17 @@ internal sealed partial class RedisCircuitCoordinator
             return;
         }
 
-        _circuit.ApplyRemote(state.State, TimeSpan.FromMilliseconds(state.RemainingMs), version);
+        if (!_circuit.ApplyRemote(state.State, TimeSpan.FromMilliseconds(state.RemainingMs), version))
+        {
+            // The circuit decided something after this state was read (a local transition), so it refused it. Without
+            // this, the same fleet state read again later (on the next resync, based on the circuit's new version) would
+            // be skipped as already applied, and a circuit whose local half-open the fleet had already closed would wait
+            // for probes it can never get until the fleet's state changed again.
+            lock (_applyLock)
+            {
+                _reapply |= _epoch == state.Epoch && _generation == state.Generation;
+            }
+        }
     }
 }
 

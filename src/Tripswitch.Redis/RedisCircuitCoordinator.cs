@@ -21,8 +21,9 @@ internal sealed partial class RedisCircuitCoordinator : CircuitCoordinator, IDis
     private readonly Lock _reportLock = new();
     private long _epoch = -1;
     private long _generation = -1;
-    private (SharedState State, long Version)? _latest;
+    private (SharedState State, long Version, bool Again)? _latest;
     private bool _applying;
+    private bool _reapply; // the circuit refused the state of (_epoch, _generation): take it again from a later read
     private long _reportedSuccesses;
     private long _reportedFailures;
     private long _reportedSlow;
